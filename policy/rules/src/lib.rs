@@ -1,14 +1,19 @@
-//! The Pod Security Standards, as Kubernetes' Pod Security Admission defines them.
-//! Pure functions only: no wasm, no waPC, no I/O.
+//! The Pod Security Standards, as Kubernetes' Pod Security Admission defines them, and the admission
+//! semantics around them. Pure functions only: no wasm, no waPC, no I/O.
+//!
+//! - [`checks`]: one module per Pod Security check and the registry keyed by level and version.
+//! - [`pod`]: the narrow view of a pod the checks read.
+//! - [`admission`]: which requests are evaluated and what the verdict says.
+//! - [`settings`]: the policy's configuration, PSA's `PodSecurityConfiguration` plus the policy's keys.
 
-mod settings;
+pub mod admission;
+pub mod checks;
+pub mod level;
+pub mod pod;
+pub mod settings;
 mod verdict;
 
+pub use admission::review;
+pub use level::{Level, Policy, Version};
 pub use settings::{Settings, SettingsError};
 pub use verdict::Verdict;
-
-/// Reviews one AdmissionRequest (JSON bytes) under the given settings.
-pub fn review(request: &[u8], settings: &Settings) -> Verdict {
-    let _ = (request, settings);
-    Verdict::allow()
-}

@@ -37,3 +37,22 @@ impl Verdict {
         }
     }
 }
+
+impl Verdict {
+    /// Allowed without evaluation because of an exemption, recorded as PSA records it.
+    pub fn exempt(reason: &str) -> Self {
+        let mut verdict = Verdict::allow();
+        verdict.audit_annotations.insert(
+            format!("{}exempt", crate::admission::ANNOTATION_PREFIX),
+            reason.to_string(),
+        );
+        verdict
+    }
+
+    /// Turns an allowed verdict into a denial, keeping its audit annotations.
+    pub fn deny_with(&mut self, message: String) {
+        self.allowed = false;
+        self.message = Some(message);
+        self.code = Some(403);
+    }
+}

@@ -1,0 +1,117 @@
+//! capabilities_restricted (v1.22+): containers must drop ALL and may add back only NET_BIND_SERVICE.
+
+use super::format::{containers, join_quote};
+use super::{Check, CheckResult, Forbidden, VersionedCheck};
+use crate::level::Level;
+use crate::pod::{ObjectMeta, PodSpec};
+use std::collections::BTreeSet;
+
+pub static CHECK: Check = Check {
+    id: "capabilities_restricted",
+    level: Level::Restricted,
+    versions: &[
+        VersionedCheck {
+            minimum_minor: 22,
+            check: v1_22,
+            overrides: &["capabilities_baseline"],
+        },
+        VersionedCheck {
+            minimum_minor: 25,
+            check: v1_25,
+            overrides: &["capabilities_baseline"],
+        },
+    ],
+};
+
+fn v1_22(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
+    let mut missing_drop_all = Vec::new();
+    let mut adding_forbidden = Vec::new();
+    let mut forbidden = BTreeSet::new();
+    for container in spec.all_containers() {
+        let Some(capabilities) = container
+            .security_context
+            .as_ref()
+            .and_then(|sc| sc.capabilities.as_ref())
+        else {
+            missing_drop_all.push(container.name.as_str());
+            continue;
+        };
+        if !capabilities.drop.iter().any(|c| c == "ALL") {
+            missing_drop_all.push(container.name.as_str());
+        }
+        let mut adds_forbidden = false;
+        for capability in capabilities.add.iter().filter(|c| *c != "NET_BIND_SERVICE") {
+            adds_forbidden = true;
+            forbidden.insert(capability.as_str());
+        }
+        if adds_forbidden {
+            adding_forbidden.push(container.name.as_str());
+        }
+    }
+    let mut details = Vec::new();
+    if !missing_drop_all.is_empty() {
+        details.push(format!(
+            "{} must set securityContext.capabilities.drop=[\"ALL\"]",
+            containers(&missing_drop_all)
+        ));
+    }
+    if !adding_forbidden.is_empty() {
+        let forbidden: Vec<&str> = forbidden.into_iter().collect();
+        details.push(format!(
+            "{} must not include {} in securityContext.capabilities.add",
+            containers(&adding_forbidden),
+            join_quote(&forbidden)
+        ));
+    }
+    if details.is_empty() {
+        return Ok(());
+    }
+    Err(Forbidden::new(
+        "unrestricted capabilities",
+        details.join("; "),
+    ))
+}
+
+/// Windows has no Linux capabilities; API validation forbids them on Windows pods.
+fn v1_25(metadata: &ObjectMeta, spec: &PodSpec) -> CheckResult {
+    if spec.is_windows() {
+        return Ok(());
+    }
+    v1_22(metadata, spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::run;
+    use serde_json::json;
+
+    #[test]
+    fn allows_drop_all_and_net_bind_service() {
+        let pod = json!({"spec": {"containers": [{"name": "a", "securityContext": {"capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}}]}});
+        assert_eq!(run(v1_22, pod), Ok(()));
+    }
+
+    #[test]
+    fn reports_missing_drop_and_forbidden_adds() {
+        let pod = json!({"spec": {"containers": [
+            {"name": "a"},
+            {"name": "b", "securityContext": {"capabilities": {"drop": ["all"], "add": ["SYS_ADMIN", "CHOWN"]}}},
+            {"name": "c", "securityContext": {"capabilities": {"drop": ["ALL"], "add": ["CHOWN"]}}}]}});
+        assert_eq!(
+            run(v1_22, pod),
+            Err(Forbidden::new(
+                "unrestricted capabilities",
+                "containers \"a\", \"b\" must set securityContext.capabilities.drop=[\"ALL\"]; \
+                 containers \"b\", \"c\" must not include \"CHOWN\", \"SYS_ADMIN\" in securityContext.capabilities.add"
+            ))
+        );
+    }
+
+    #[test]
+    fn windows_pods_are_skipped_from_v1_25() {
+        let pod = json!({"spec": {"os": {"name": "windows"}, "containers": [{"name": "a"}]}});
+        assert!(run(v1_22, pod.clone()).is_err());
+        assert_eq!(run(v1_25, pod), Ok(()));
+    }
+}
