@@ -394,15 +394,15 @@ fn evaluate(
     );
     let enforce = failures_at(settings.enforce);
     if !enforce.is_empty() {
-        let violation = format!("violates PodSecurity \"{}\": {enforce}", settings.enforce);
+        let violated = format!("PodSecurity \"{}\": {enforce}", settings.enforce);
         match (subject, settings.pod_controllers) {
-            (None, _) => verdict.deny_with(violation),
+            (None, _) => verdict.deny_with(format!("violates {violated}")),
             (Some(subject), ControllerMode::Enforce) => {
-                verdict.deny_with(format!("{subject}: {violation}"))
+                verdict.deny_with(format!("{subject}: violates {violated}"))
             }
             (Some(subject), ControllerMode::Warn) => verdict
                 .warnings
-                .push(format!("{subject}: would {violation}")),
+                .push(format!("{subject}: would violate {violated}")),
         }
     }
     if let Some(audit) = settings.audit {

@@ -1,1 +1,365 @@
+use super::*;
+use serde_json::{Value, json};
 
+fn pod(name: &str, privileged: bool) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"containers": [{"name": "app", "image": "nginx", "securityContext": {
+            "privileged": privileged, "allowPrivilegeEscalation": false, "runAsNonRoot": true,
+            "seccompProfile": {"type": "RuntimeDefault"}, "capabilities": {"drop": ["ALL"]}}}]}
+    })
+}
+
+fn request(kind: (&str, &str), resource: &str, operation: &str, object: Value) -> Value {
+    json!({"uid": "u", "kind": {"group": kind.0, "version": "v1", "kind": kind.1},
+           "resource": {"group": kind.0, "version": "v1", "resource": resource},
+           "operation": operation, "namespace": "team", "name": "x",
+           "userInfo": {"username": "alice"}, "object": object})
+}
+
+fn review_json(request: &Value, settings: Value) -> Verdict {
+    let settings = Settings::from_value(&settings).expect("valid settings");
+    review(&serde_json::to_vec(request).unwrap(), &settings)
+}
+
+#[test]
+fn compliant_pod_is_allowed_with_the_enforce_policy_recorded() {
+    let verdict = review_json(
+        &request(("", "Pod"), "pods", "CREATE", pod("ok", false)),
+        json!({}),
+    );
+    assert!(verdict.allowed, "{verdict:?}");
+    assert_eq!(
+        verdict.audit_annotations["pod-security.kubernetes.io/enforce-policy"],
+        "restricted:latest"
+    );
+}
+
+#[test]
+fn violating_pod_is_denied_with_the_reference_message() {
+    let verdict = review_json(
+        &request(("", "Pod"), "pods", "CREATE", pod("bad", true)),
+        json!({}),
+    );
+    assert!(!verdict.allowed);
+    assert_eq!(verdict.code, Some(403));
+    assert_eq!(
+        verdict.message.as_deref(),
+        Some(
+            "violates PodSecurity \"restricted:latest\": privileged (container \"app\" must not set securityContext.privileged=true)"
+        )
+    );
+}
+
+#[test]
+fn every_controller_kind_is_evaluated_on_its_template() {
+    let template =
+        json!({"metadata": {"labels": {"a": "b"}}, "spec": pod("t", true)["spec"].clone()});
+    let cases = [
+        (
+            ("apps", "Deployment"),
+            "deployments",
+            json!({"spec": {"template": template}}),
+        ),
+        (
+            ("apps", "ReplicaSet"),
+            "replicasets",
+            json!({"spec": {"template": template}}),
+        ),
+        (
+            ("apps", "StatefulSet"),
+            "statefulsets",
+            json!({"spec": {"template": template}}),
+        ),
+        (
+            ("apps", "DaemonSet"),
+            "daemonsets",
+            json!({"spec": {"template": template}}),
+        ),
+        (
+            ("batch", "Job"),
+            "jobs",
+            json!({"spec": {"template": template}}),
+        ),
+        (
+            ("batch", "CronJob"),
+            "cronjobs",
+            json!({"spec": {"jobTemplate": {"spec": {"template": template}}}}),
+        ),
+        (
+            ("", "ReplicationController"),
+            "replicationcontrollers",
+            json!({"spec": {"template": template}}),
+        ),
+        (
+            ("", "PodTemplate"),
+            "podtemplates",
+            json!({"template": template}),
+        ),
+    ];
+    for (kind, resource, mut object) in cases {
+        object["metadata"] = json!({"name": "web"});
+        let verdict = review_json(
+            &request(kind, resource, "CREATE", object.clone()),
+            json!({}),
+        );
+        let expected = format!(
+            "{} \"web\": violates PodSecurity \"restricted:latest\": privileged",
+            kind.1
+        );
+        assert!(!verdict.allowed, "{kind:?}");
+        assert!(
+            verdict.message.as_deref().unwrap().starts_with(&expected),
+            "{verdict:?}"
+        );
+
+        let verdict = review_json(
+            &request(kind, resource, "CREATE", object),
+            json!({"podControllers": "warn"}),
+        );
+        assert!(verdict.allowed, "{kind:?} in warn mode");
+        assert!(
+            verdict.warnings[0]
+                .starts_with(&format!("{} \"web\": would violate PodSecurity", kind.1))
+        );
+    }
+}
+
+#[test]
+fn controller_without_a_template_has_nothing_to_run() {
+    let object = json!({"metadata": {"name": "rc"}, "spec": {"replicas": 0}});
+    let verdict = review_json(
+        &request(
+            ("", "ReplicationController"),
+            "replicationcontrollers",
+            "CREATE",
+            object,
+        ),
+        json!({}),
+    );
+    assert!(verdict.allowed);
+}
+
+#[test]
+fn ignored_subresources_and_deletes_are_not_evaluated() {
+    for sub_resource in IGNORED_POD_SUBRESOURCES {
+        let mut req = request(("", "Pod"), "pods", "UPDATE", pod("bad", true));
+        req["subResource"] = json!(sub_resource);
+        assert!(review_json(&req, json!({})).allowed, "{sub_resource}");
+    }
+    let mut req = request(("", "Pod"), "pods", "DELETE", Value::Null);
+    req.as_object_mut().unwrap().remove("object");
+    assert!(review_json(&req, json!({})).allowed);
+}
+
+#[test]
+fn kubectl_debug_adding_a_privileged_ephemeral_container_is_denied() {
+    let old = pod("p", false);
+    let mut new = old.clone();
+    new["spec"]["ephemeralContainers"] =
+        json!([{"name": "debugger", "image": "busybox", "securityContext": {"privileged": true}}]);
+    let mut req = request(("", "Pod"), "pods", "UPDATE", new);
+    req["subResource"] = json!("ephemeralcontainers");
+    req["oldObject"] = old;
+    let verdict = review_json(&req, json!({}));
+    assert!(!verdict.allowed);
+    assert!(
+        verdict
+            .message
+            .unwrap()
+            .contains("container \"debugger\" must not set securityContext.privileged=true"),
+        "names the debug container"
+    );
+}
+
+#[test]
+fn only_significant_pod_updates_are_reevaluated() {
+    let old = pod("p", true);
+    let metadata_only = {
+        let mut new = old.clone();
+        new["metadata"]["labels"] = json!({"x": "y"});
+        new
+    };
+    let image_changed = {
+        let mut new = old.clone();
+        new["spec"]["containers"][0]["image"] = json!("nginx:2");
+        new
+    };
+    let container_added = {
+        let mut new = old.clone();
+        new["spec"]["initContainers"] = json!([{"name": "init", "image": "busybox"}]);
+        new
+    };
+    let update = |new: &Value| {
+        let mut req = request(("", "Pod"), "pods", "UPDATE", new.clone());
+        req["oldObject"] = old.clone();
+        review_json(&req, json!({}))
+    };
+    assert!(
+        update(&metadata_only).allowed,
+        "a metadata-only update of an old pod must not be blocked"
+    );
+    assert!(!update(&image_changed).allowed);
+    assert!(!update(&container_added).allowed);
+
+    // The background audit scanner sends no userInfo: every pod is evaluated.
+    let mut req = request(("", "Pod"), "pods", "UPDATE", metadata_only);
+    req["oldObject"] = old.clone();
+    req.as_object_mut().unwrap().remove("userInfo");
+    assert!(!review_json(&req, json!({})).allowed);
+}
+
+#[test]
+fn exemptions_match_exactly_and_are_recorded() {
+    let settings = json!({"exemptions": {"usernames": ["alice"], "namespaces": ["kube-system"], "runtimeClasses": ["kata"]}});
+    let by_user = review_json(
+        &request(("", "Pod"), "pods", "CREATE", pod("a", true)),
+        settings.clone(),
+    );
+    assert!(by_user.allowed);
+    assert_eq!(
+        by_user.audit_annotations["pod-security.kubernetes.io/exempt"],
+        "user"
+    );
+
+    let mut req = request(("", "Pod"), "pods", "CREATE", pod("a", true));
+    req["userInfo"]["username"] = json!("alice2");
+    req["namespace"] = json!("kube-system");
+    assert_eq!(
+        review_json(&req, settings.clone()).audit_annotations["pod-security.kubernetes.io/exempt"],
+        "namespace"
+    );
+
+    req["namespace"] = json!("kube-system-2");
+    assert!(
+        !review_json(&req, settings.clone()).allowed,
+        "no prefix matching"
+    );
+
+    req["object"]["spec"]["runtimeClassName"] = json!("kata");
+    let by_class = review_json(&req, settings);
+    assert_eq!(
+        by_class.audit_annotations["pod-security.kubernetes.io/exempt"],
+        "runtimeClass"
+    );
+}
+
+#[test]
+fn warn_and_audit_report_without_rejecting() {
+    let settings = json!({"defaults": {"enforce": "baseline", "warn": "restricted", "audit": "restricted",
+                                       "audit-version": "v1.25"}});
+    let mut object = pod("p", false);
+    object["spec"]["containers"][0]["securityContext"]["runAsNonRoot"] = json!(false);
+    let verdict = review_json(&request(("", "Pod"), "pods", "CREATE", object), settings);
+    assert!(verdict.allowed);
+    assert_eq!(
+        verdict.warnings,
+        [
+            "would violate PodSecurity \"restricted:latest\": runAsNonRoot != true (container \"app\" must not set securityContext.runAsNonRoot=false)"
+        ]
+    );
+    assert_eq!(
+        verdict.audit_annotations["pod-security.kubernetes.io/audit-violations"],
+        "would violate PodSecurity \"restricted:v1.25\": runAsNonRoot != true (container \"app\" must not set securityContext.runAsNonRoot=false)"
+    );
+    assert_eq!(
+        verdict.audit_annotations["pod-security.kubernetes.io/enforce-policy"],
+        "baseline:latest"
+    );
+}
+
+#[test]
+fn no_warnings_on_a_rejected_request() {
+    let settings = json!({"defaults": {"warn": "restricted"}});
+    let verdict = review_json(
+        &request(("", "Pod"), "pods", "CREATE", pod("p", true)),
+        settings,
+    );
+    assert!(!verdict.allowed);
+    assert!(verdict.warnings.is_empty());
+}
+
+#[test]
+fn privileged_enforce_allows_everything() {
+    let settings = json!({"defaults": {"enforce": "privileged"}});
+    assert!(
+        review_json(
+            &request(("", "Pod"), "pods", "CREATE", pod("p", true)),
+            settings
+        )
+        .allowed
+    );
+}
+
+#[test]
+fn unreadable_input_is_rejected_not_allowed() {
+    let cases = [
+        json!({"spec": {"containers": {"name": "a"}}}),
+        json!({"spec": {"containers": [{"name": "a", "securityContext": {"privileged": "yes"}}]}}),
+        json!({"spec": {"hostNetwork": 1}}),
+        json!({"metadata": {"annotations": {"a": 1}}, "spec": {}}),
+        json!({"spec": null}),
+        json!("a pod"),
+    ];
+    for object in cases {
+        let verdict = review_json(
+            &request(("", "Pod"), "pods", "CREATE", object.clone()),
+            json!({}),
+        );
+        assert!(!verdict.allowed, "{object}");
+        assert_eq!(verdict.code, Some(400), "{object}");
+    }
+    let verdict = review_json(
+        &request(
+            ("", "Pod"),
+            "pods",
+            "CREATE",
+            json!({"spec": {"containers": [{"name": "a", "ports": [{"hostPort": "80"}]}]}}),
+        ),
+        json!({}),
+    );
+    let message = verdict.message.unwrap();
+    assert!(
+        message.starts_with("cannot read the pod: spec.containers[0].ports[0].hostPort: invalid type: string \"80\", expected i32"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_kinds_and_operations_are_rejected() {
+    let verdict = review_json(
+        &request(("", "Service"), "services", "CREATE", json!({})),
+        json!({}),
+    );
+    assert!(!verdict.allowed);
+    assert!(
+        verdict
+            .message
+            .unwrap()
+            .contains("does not evaluate resource \"services\"")
+    );
+    let verdict = review_json(
+        &request(("", "Pod"), "pods", "PATCH", pod("p", false)),
+        json!({}),
+    );
+    assert!(!verdict.allowed);
+    let mut req = request(("", "Pod"), "pods", "CREATE", Value::Null);
+    req.as_object_mut().unwrap().remove("object");
+    assert_eq!(review_json(&req, json!({})).code, Some(400));
+    assert_eq!(review(b"{not json", &Settings::default()).code, Some(400));
+}
+
+#[test]
+fn the_policy_in_messages_is_the_configured_one() {
+    let settings = json!({"defaults": {"enforce": "baseline", "enforce-version": "v1.99"}});
+    let verdict = review_json(
+        &request(("", "Pod"), "pods", "CREATE", pod("p", true)),
+        settings,
+    );
+    assert!(
+        verdict
+            .message
+            .unwrap()
+            .starts_with("violates PodSecurity \"baseline:v1.99\": privileged")
+    );
+}
