@@ -1,1 +1,163 @@
-fn main() {}
+//! `host-test`: evaluates admission requests with a Kubewarden policy module, like `kwctl run`, and
+//! runs the Pod Security Admission conformance corpus.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use serde_json::Value;
+
+use host_test::conformance::run_conformance;
+use host_test::input::{read_admission_request, read_document, request_files};
+use host_test::wapc_host::DEFAULT_TIMEOUT;
+use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
+
+#[derive(Parser)]
+#[command(
+    name = "host-test",
+    version,
+    about = "Runs Kubewarden policy modules the way policy-server does"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate admission requests and print one AdmissionResponse JSON line each.
+    Run(RunArgs),
+    /// Evaluate the Pod Security Admission fixture corpus and report disagreements.
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Args)]
+struct PolicyArgs {
+    /// The policy module (.wasm).
+    #[arg(long, value_name = "FILE.wasm")]
+    policy: PathBuf,
+    /// Evaluation deadline in seconds (policy-server's --policy-timeout).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout,
+          default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
+    timeout: f64,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// An AdmissionReview or AdmissionRequest, JSON or YAML; a directory means all its
+    /// *.json, *.yaml and *.yml files, sorted by name. Repeatable.
+    #[arg(long, value_name = "FILE", required = true)]
+    request: Vec<PathBuf>,
+    /// The policy settings as JSON.
+    #[arg(long, value_name = "JSON", conflicts_with = "settings_path")]
+    settings_json: Option<String>,
+    /// A file with the policy settings, JSON or YAML.
+    #[arg(long, value_name = "FILE")]
+    settings_path: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ConformanceArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// The fixture corpus: <level>/v1.<minor>/<pass|fail>/<name>.yaml.
+    #[arg(long, value_name = "DIR")]
+    corpus: PathBuf,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(timeout) if !timeout.is_zero() => Ok(seconds),
+        _ => Err("the timeout must be a positive number of seconds".to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Conformance(args) => conformance(&args),
+    };
+    match outcome {
+        Ok(exit_code) => exit_code,
+        Err(error) => {
+            eprintln!("host-test: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_module(args: &PolicyArgs) -> anyhow::Result<WapcModule> {
+    let runtime = WapcRuntime::new()?;
+    let started = Instant::now();
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let module = WapcModule::from_file(&runtime, &args.policy, timeout)?;
+    eprintln!(
+        "host-test: compiled {} in {} ms",
+        args.policy.display(),
+        started.elapsed().as_millis()
+    );
+    Ok(module)
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let settings = match (&args.settings_json, &args.settings_path) {
+        (Some(json), _) => serde_json::from_str(json).context("--settings-json is not JSON")?,
+        (None, Some(path)) => read_document(path).context("cannot read the settings")?,
+        (None, None) => Value::Object(Default::default()),
+    };
+    // Read every request before evaluating any, so a broken file fails the run before any output.
+    let mut requests = Vec::new();
+    for path in &args.request {
+        for file in request_files(path)? {
+            requests.push(read_admission_request(&file)?);
+        }
+    }
+    let evaluator = PolicyEvaluator::new(load_module(&args.policy)?, settings)?;
+    let mut stdout = std::io::stdout().lock();
+    for request in &requests {
+        let started = Instant::now();
+        let response = evaluator.validate(request);
+        eprintln!(
+            "host-test: evaluated request {} in {:.2} ms",
+            response.uid,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        serde_json::to_writer(&mut stdout, &response)?;
+        writeln!(stdout)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn conformance(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
+    let module = load_module(&args.policy)?;
+    let started = Instant::now();
+    let summary = run_conformance(&module, &args.corpus, |disagreement| {
+        println!(
+            "FAIL {}: expected {}, got {}",
+            disagreement.fixture.display(),
+            disagreement.expected,
+            disagreement.got
+        );
+    })
+    .with_context(|| format!("cannot run the corpus {}", args.corpus.display()))?;
+    eprintln!(
+        "host-test: evaluated {} fixtures in {:.1} s",
+        summary.passed + summary.failed,
+        started.elapsed().as_secs_f64()
+    );
+    println!("{} passed, {} failed", summary.passed, summary.failed);
+    Ok(if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,10 @@
+//! Runs Kubewarden policy modules natively, the way Kubewarden's policy-server does: a waPC host on
+//! wasmtime, the policy evaluator on top of it, and the Pod Security Admission conformance run.
+
+pub mod conformance;
+pub mod evaluator;
+pub mod input;
+pub mod wapc_host;
+
+pub use evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};
+pub use wapc_host::{GuestCallError, WapcModule, WapcRuntime};

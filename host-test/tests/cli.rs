@@ -1,0 +1,307 @@
+//! The `host-test` command line, with canned policies and the real policy module.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{
+    VALID_SETTINGS, ValidateBehaviour, canned_policy, psa_corpus, real_policy_path, write_policy,
+};
+use serde_json::{Value, json};
+
+fn host_test(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .args(args)
+        .output()
+        .expect("host-test runs")
+}
+
+fn stdout_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+fn denying_policy(dir: &Path, message: &str) -> String {
+    let answer = json!({"accepted": false, "message": message, "code": 403}).to_string();
+    let policy = write_policy(
+        dir,
+        "deny.wasm",
+        &canned_policy(VALID_SETTINGS, ValidateBehaviour::Answer(&answer)),
+    );
+    path_str(&policy).to_string()
+}
+
+#[test]
+fn run_prints_one_response_per_request_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = denying_policy(dir.path(), "no");
+    let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {"uid": "from-review", "operation": "CREATE", "object": {}}});
+    std::fs::write(dir.path().join("review.json"), review.to_string()).unwrap();
+    let requests = dir.path().join("requests");
+    std::fs::create_dir(&requests).unwrap();
+    std::fs::write(requests.join("b.yaml"), "uid: second\noperation: CREATE\n").unwrap();
+    std::fs::write(requests.join("a.yml"), "uid: first\noperation: CREATE\n").unwrap();
+    std::fs::write(requests.join("notes.txt"), "not a request").unwrap();
+
+    let output = host_test(&[
+        "run",
+        "--policy",
+        &policy,
+        "--request",
+        path_str(&dir.path().join("review.json")),
+        "--request",
+        path_str(&requests),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let uids: Vec<Value> = stdout_lines(&output)
+        .iter()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["uid"].clone())
+        .collect();
+    assert_eq!(
+        uids,
+        [json!("from-review"), json!("first"), json!("second")]
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout_lines(&output)[0]).unwrap(),
+        json!({"uid": "from-review", "allowed": false, "status": {"message": "no", "code": 403},
+               "auditAnnotations": null, "warnings": null})
+    );
+}
+
+#[test]
+fn run_passes_settings_from_json_or_a_yaml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(
+        dir.path(),
+        "echo.wasm",
+        &canned_policy(VALID_SETTINGS, ValidateBehaviour::EchoPayload),
+    );
+    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(dir.path().join("settings.yaml"), "level: baseline\n").unwrap();
+    let request = dir.path().join("request.json");
+    for settings_args in [
+        ["--settings-json", r#"{"level":"baseline"}"#],
+        [
+            "--settings-path",
+            path_str(&dir.path().join("settings.yaml")),
+        ],
+    ] {
+        let mut args = vec![
+            "run",
+            "--policy",
+            path_str(&policy),
+            "--request",
+            path_str(&request),
+        ];
+        args.extend(settings_args);
+        let output = host_test(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        // The echoed payload comes back inside the 500 message.
+        assert!(
+            stdout_lines(&output)[0].contains(r#"\"settings\":{\"level\":\"baseline\"}"#),
+            "{:?}",
+            stdout_lines(&output)
+        );
+    }
+}
+
+#[test]
+fn run_fails_on_refused_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(
+        dir.path(),
+        "picky.wasm",
+        &canned_policy(
+            r#"{"valid":false,"message":"enforce must be baseline or restricted"}"#,
+            ValidateBehaviour::Trap,
+        ),
+    );
+    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    let output = host_test(&[
+        "run",
+        "--policy",
+        path_str(&policy),
+        "--request",
+        path_str(&dir.path().join("request.json")),
+        "--settings-json",
+        r#"{"enforce":"high"}"#,
+    ]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(
+        stderr(&output)
+            .contains("Provided settings are not valid: enforce must be baseline or restricted"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn run_names_a_missing_or_broken_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = denying_policy(dir.path(), "no");
+    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(dir.path().join("broken.json"), "{ not: [json").unwrap();
+    std::fs::write(dir.path().join("broken.wasm"), "not wasm").unwrap();
+    let request = path_str(&dir.path().join("request.json")).to_string();
+    let cases = [
+        (
+            dir.path().join("missing.wasm"),
+            request.clone(),
+            "missing.wasm",
+        ),
+        (
+            dir.path().join("broken.wasm"),
+            request.clone(),
+            "broken.wasm",
+        ),
+        (
+            Path::new(&policy).to_path_buf(),
+            path_str(&dir.path().join("missing.json")).to_string(),
+            "missing.json",
+        ),
+        (
+            Path::new(&policy).to_path_buf(),
+            path_str(&dir.path().join("broken.json")).to_string(),
+            "broken.json",
+        ),
+    ];
+    for (policy, request, named) in cases {
+        let output = host_test(&["run", "--policy", path_str(&policy), "--request", &request]);
+        assert!(!output.status.success(), "{named}");
+        assert!(output.stdout.is_empty(), "{named}");
+        assert!(
+            stderr(&output).contains(named),
+            "{named}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn run_evaluates_a_review_with_the_real_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod =
+        std::fs::read_to_string(psa_corpus().join("restricted/v1.37/pass/base.yaml")).unwrap();
+    let pod: Value = serde_yaml::from_str(&pod).unwrap();
+    let request = host_test::conformance::pod_create_request(pod, "real-1");
+    std::fs::write(
+        dir.path().join("review.json"),
+        json!({"kind": "AdmissionReview", "request": request}).to_string(),
+    )
+    .unwrap();
+    let output = host_test(&[
+        "run",
+        "--policy",
+        path_str(&real_policy_path()),
+        "--request",
+        path_str(&dir.path().join("review.json")),
+        "--settings-json",
+        r#"{"defaults":{"enforce":"restricted","enforce-version":"v1.37"}}"#,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let response: Value = serde_json::from_str(&stdout_lines(&output)[0]).unwrap();
+    assert_eq!(response["uid"], "real-1");
+    assert_eq!(response["allowed"], true, "{response}");
+}
+
+/// A corpus with one pass and one fail fixture copied from the real one.
+fn small_corpus(dir: &Path) -> std::path::PathBuf {
+    let corpus = dir.join("corpus");
+    for (from, to) in [
+        (
+            "restricted/v1.37/pass/base.yaml",
+            "restricted/v1.37/pass/base.yaml",
+        ),
+        (
+            "restricted/v1.37/fail/procmount_restricted0.yaml",
+            "restricted/v1.37/fail/procmount_restricted0.yaml",
+        ),
+    ] {
+        let to = corpus.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(psa_corpus().join(from), to).unwrap();
+    }
+    corpus
+}
+
+#[test]
+fn conformance_reports_each_disagreement_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(dir.path());
+    // Denies everything with the procMount message: right for the fail fixture only.
+    let policy = denying_policy(dir.path(), "forbidden procMount");
+    let output = host_test(&[
+        "conformance",
+        "--policy",
+        &policy,
+        "--corpus",
+        path_str(&corpus),
+    ]);
+    assert!(!output.status.success());
+    assert_eq!(
+        stdout_lines(&output),
+        [
+            r#"FAIL restricted/v1.37/pass/base.yaml: expected allowed, got denied: "forbidden procMount""#,
+            "1 passed, 1 failed",
+        ]
+    );
+}
+
+#[test]
+fn conformance_exits_zero_when_all_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus/baseline/v1.0/fail");
+    std::fs::create_dir_all(&corpus).unwrap();
+    std::fs::copy(
+        psa_corpus().join("baseline/v1.0/fail/hostports0.yaml"),
+        corpus.join("hostports0.yaml"),
+    )
+    .unwrap();
+    let policy = denying_policy(dir.path(), "forbidden hostPort 80");
+    let output = host_test(&[
+        "conformance",
+        "--policy",
+        &policy,
+        "--corpus",
+        path_str(&dir.path().join("corpus")),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout_lines(&output), ["1 passed, 0 failed"]);
+}
+
+#[test]
+fn conformance_allows_the_minimal_pods_with_the_real_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    for level in ["baseline", "restricted"] {
+        let to = corpus.join(level).join("v1.37/pass");
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::copy(
+            psa_corpus().join(level).join("v1.37/pass/base.yaml"),
+            to.join("base.yaml"),
+        )
+        .unwrap();
+    }
+    let output = host_test(&[
+        "conformance",
+        "--policy",
+        path_str(&real_policy_path()),
+        "--corpus",
+        path_str(&corpus),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout_lines(&output), ["2 passed, 0 failed"]);
+}

@@ -1,0 +1,126 @@
+//! Small purpose-built waPC guests, written in WAT, for the host tests.
+
+#![allow(dead_code)] // Each test binary uses its own part of these helpers.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use host_test::{WapcModule, WapcRuntime};
+
+/// The waPC guest imports and a one-page memory, for splicing into a `(module …)`.
+pub const WAPC_GUEST_PRELUDE: &str = r#"
+  (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (import "wapc" "__guest_error" (func $guest_error (param i32 i32)))
+  (memory (export "memory") 1)
+"#;
+
+/// Where the canned guests have the host write the operation name; the payload follows it.
+pub const REQUEST_AREA: u32 = 8192;
+
+pub fn wasm(wat: &str) -> Vec<u8> {
+    wat::parse_str(wat).expect("the test WAT is valid")
+}
+
+pub fn compile(wat: &str, timeout: Duration) -> anyhow::Result<WapcModule> {
+    WapcModule::new(&WapcRuntime::new()?, &wasm(wat), timeout)
+}
+
+/// A WAT string literal holding `bytes`, every byte hex-escaped.
+pub fn wat_string(bytes: &[u8]) -> String {
+    let escaped: String = bytes.iter().map(|byte| format!("\\{byte:02x}")).collect();
+    format!("\"{escaped}\"")
+}
+
+/// What a canned policy does for `validate`.
+pub enum ValidateBehaviour<'a> {
+    /// Responds with this ValidationResponse JSON.
+    Answer(&'a str),
+    /// Calls `__guest_error` with this text and returns 0.
+    Fail(&'a str),
+    /// Responds with the payload it was given.
+    EchoPayload,
+    LoopForever,
+    Trap,
+}
+
+/// A policy that answers `validate_settings` with `settings_answer` and `validate` as told.
+pub fn canned_policy(settings_answer: &str, validate: ValidateBehaviour<'_>) -> String {
+    const SETTINGS_ANSWER_AT: u32 = 0;
+    const VALIDATE_TEXT_AT: u32 = 4096;
+    let (validate_text, validate_body) = match validate {
+        ValidateBehaviour::Answer(answer) => (
+            answer,
+            format!(
+                "(call $guest_response (i32.const {VALIDATE_TEXT_AT}) (i32.const {})) (i32.const 1)",
+                answer.len()
+            ),
+        ),
+        ValidateBehaviour::Fail(message) => (
+            message,
+            format!(
+                "(call $guest_error (i32.const {VALIDATE_TEXT_AT}) (i32.const {})) (i32.const 0)",
+                message.len()
+            ),
+        ),
+        ValidateBehaviour::EchoPayload => (
+            "",
+            format!(
+                "(call $guest_response (i32.add (i32.const {REQUEST_AREA}) (local.get $op_len)) \
+                 (local.get $payload_len)) (i32.const 1)"
+            ),
+        ),
+        ValidateBehaviour::LoopForever => {
+            ("", "(loop $forever (br $forever)) (unreachable)".into())
+        }
+        ValidateBehaviour::Trap => ("", "(unreachable)".into()),
+    };
+    format!(
+        r#"(module {WAPC_GUEST_PRELUDE}
+  (data (i32.const {SETTINGS_ANSWER_AT}) {settings})
+  (data (i32.const {VALIDATE_TEXT_AT}) {validate_text})
+  (func (export "__guest_call") (param $op_len i32) (param $payload_len i32) (result i32)
+    (call $guest_request (i32.const {REQUEST_AREA})
+      (i32.add (i32.const {REQUEST_AREA}) (local.get $op_len)))
+    ;; "validate_settings" is the only operation this long.
+    (if (i32.eq (local.get $op_len) (i32.const 17))
+      (then
+        (call $guest_response (i32.const {SETTINGS_ANSWER_AT}) (i32.const {settings_len}))
+        (return (i32.const 1))))
+    {validate_body}))"#,
+        settings = wat_string(settings_answer.as_bytes()),
+        settings_len = settings_answer.len(),
+        validate_text = wat_string(validate_text.as_bytes()),
+    )
+}
+
+pub const VALID_SETTINGS: &str = r#"{"valid":true,"message":null}"#;
+
+/// Writes a canned policy module into `dir` and returns its path.
+pub fn write_policy(dir: &Path, name: &str, wat: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, wasm(wat)).expect("the temporary directory is writable");
+    path
+}
+
+/// The real policy module at the workspace root; a test that needs it fails without it.
+pub fn real_policy_path() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make policy` first",
+        path.display()
+    );
+    path
+}
+
+/// The Pod Security Admission fixture corpus shared beside the workspace.
+pub fn psa_corpus() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/psa-testdata");
+    assert!(
+        path.is_dir(),
+        "the conformance corpus {} is missing",
+        path.display()
+    );
+    path
+}
