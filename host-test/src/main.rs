@@ -161,3 +161,17 @@ fn conformance(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeout_is_a_positive_number_of_seconds() {
+        assert_eq!(parse_timeout("0.5"), Ok(0.5));
+        assert_eq!(parse_timeout("3"), Ok(3.0));
+        for refused in ["0", "-1", "NaN", "inf", "soon"] {
+            assert!(parse_timeout(refused).is_err(), "{refused}");
+        }
+    }
+}

@@ -122,7 +122,7 @@ pub struct WapcModule {
 }
 
 impl WapcModule {
-    /// Compiles `wasm` (binary, or text when wasmtime accepts it) and links the waPC and WASI imports.
+    /// Compiles the module binary `wasm` and links the waPC and WASI imports.
     pub fn new(runtime: &WapcRuntime, wasm: &[u8], timeout: Duration) -> anyhow::Result<Self> {
         let module = Module::new(&runtime.engine, wasm)
             .map_err(anyhow::Error::from)

@@ -305,3 +305,58 @@ fn conformance_allows_the_minimal_pods_with_the_real_policy() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout_lines(&output), ["2 passed, 0 failed"]);
 }
+
+#[test]
+fn guest_output_goes_to_stderr_and_stdout_keeps_only_responses() {
+    // wapc_init prints through WASI fd_write on stdout; every call then accepts.
+    let printed = "printed by the guest\n";
+    let accepted = r#"{"accepted":true}"#;
+    let wat = format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  {prelude}
+  (data (i32.const 16) {printed})
+  (data (i32.const 256) {valid})
+  (data (i32.const 512) {accepted})
+  (func (export "wapc_init")
+    ;; one iovec at 0: {{16, len}}; the written count goes to 8
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const {printed_len}))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "__guest_call") (param $op_len i32) (param i32) (result i32)
+    (if (i32.eq (local.get $op_len) (i32.const 17))
+      (then (call $guest_response (i32.const 256) (i32.const {valid_len})))
+      (else (call $guest_response (i32.const 512) (i32.const {accepted_len}))))
+    (i32.const 1)))"#,
+        prelude = common::WAPC_GUEST_PRELUDE,
+        printed = common::wat_string(printed.as_bytes()),
+        printed_len = printed.len(),
+        valid = common::wat_string(VALID_SETTINGS.as_bytes()),
+        valid_len = VALID_SETTINGS.len(),
+        accepted = common::wat_string(accepted.as_bytes()),
+        accepted_len = accepted.len(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(dir.path(), "chatty.wasm", &wat);
+    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    let output = host_test(&[
+        "run",
+        "--policy",
+        path_str(&policy),
+        "--request",
+        path_str(&dir.path().join("request.json")),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout_lines(&output),
+        [r#"{"uid":"u","allowed":true,"auditAnnotations":null,"warnings":null}"#]
+    );
+    // Once for validate_settings, once for validate: each call is a fresh instance.
+    assert_eq!(
+        stderr(&output).matches(printed).count(),
+        2,
+        "{}",
+        stderr(&output)
+    );
+}

@@ -152,10 +152,7 @@ fn a_policy_that_runs_too_long_is_rejected_at_the_deadline() {
     assert_eq!(response.uid, "request-7");
     assert_eq!(response.status.as_ref().unwrap().code, Some(500));
     assert_eq!(response.message(), Some(TIMEOUT_MESSAGE));
-    assert!(
-        elapsed < TIMEOUT + Duration::from_millis(500),
-        "{elapsed:?}"
-    );
+    assert!(elapsed < TIMEOUT * 2, "{elapsed:?}");
 }
 
 #[test]

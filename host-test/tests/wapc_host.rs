@@ -110,7 +110,7 @@ fn an_endless_loop_ends_at_the_deadline() {
     );
     let elapsed = started.elapsed();
     assert!(
-        elapsed >= TIMEOUT && elapsed < TIMEOUT + Duration::from_millis(500),
+        elapsed >= TIMEOUT && elapsed < TIMEOUT * 2,
         "stopped after {elapsed:?}"
     );
 }
