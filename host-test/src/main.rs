@@ -59,6 +59,16 @@ struct RunArgs {
     /// A file with the policy settings, JSON or YAML.
     #[arg(long, value_name = "FILE")]
     settings_path: Option<PathBuf>,
+    /// `json`: one AdmissionResponse line per request, as kwctl prints; `summary`: one line per
+    /// file with its name, verdict and message, for people.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    format: OutputFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    Json,
+    Summary,
 }
 
 #[derive(Args)]
@@ -118,12 +128,13 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let mut requests = Vec::new();
     for path in &args.request {
         for file in request_files(path)? {
-            requests.push(read_admission_request(&file)?);
+            let request = read_admission_request(&file)?;
+            requests.push((file, request));
         }
     }
     let evaluator = PolicyEvaluator::new(load_module(&args.policy)?, settings)?;
     let mut stdout = std::io::stdout().lock();
-    for request in &requests {
+    for (file, request) in &requests {
         let started = Instant::now();
         let response = evaluator.validate(request);
         eprintln!(
@@ -131,10 +142,41 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             response.uid,
             started.elapsed().as_secs_f64() * 1000.0
         );
-        serde_json::to_writer(&mut stdout, &response)?;
+        match args.format {
+            OutputFormat::Json => serde_json::to_writer(&mut stdout, &response)?,
+            OutputFormat::Summary => write_summary(&mut stdout, file, &response)?,
+        }
         writeln!(stdout)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `name  DENIED (403)  message`, then any warnings, on one line.
+fn write_summary(
+    out: &mut impl std::io::Write,
+    file: &std::path::Path,
+    response: &host_test::AdmissionResponse,
+) -> std::io::Result<()> {
+    let name = file
+        .file_name()
+        .unwrap_or(file.as_os_str())
+        .to_string_lossy();
+    let verdict = match (
+        response.allowed,
+        response.status.as_ref().and_then(|s| s.code),
+    ) {
+        (true, _) => "ALLOWED".to_string(),
+        (false, Some(code)) => format!("DENIED ({code})"),
+        (false, None) => "DENIED".to_string(),
+    };
+    write!(out, "{name}  {verdict}")?;
+    if let Some(message) = response.message() {
+        write!(out, "  {message}")?;
+    }
+    for warning in response.warnings.iter().flatten() {
+        write!(out, "  [warning: {warning}]")?;
+    }
+    Ok(())
 }
 
 fn conformance(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {

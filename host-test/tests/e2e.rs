@@ -1,0 +1,177 @@
+//! The end-to-end fixtures in `test_data/`: each AdmissionReview goes through the built module
+//! (`policy.wasm`) and must get the outcome `test_data/cases.yaml` gives it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::real_policy_path;
+use host_test::input::read_admission_request;
+use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Case {
+    request: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default = "empty_settings")]
+    settings: Value,
+    /// The verdict; absent for cases whose settings must be refused.
+    allowed: Option<bool>,
+    code: Option<u16>,
+    #[serde(default)]
+    message: Vec<String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+    #[serde(default)]
+    audit_annotations: BTreeMap<String, String>,
+    /// Substring of the error `host-test run` must exit with because the settings are refused.
+    settings_error: Option<String>,
+}
+
+fn empty_settings() -> Value {
+    Value::Object(Default::default())
+}
+
+fn test_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../test_data")
+}
+
+fn cases() -> Vec<Case> {
+    let text =
+        std::fs::read_to_string(test_data().join("cases.yaml")).expect("test_data/cases.yaml");
+    serde_yaml::from_str(&text).expect("cases.yaml parses")
+}
+
+/// Everything wrong with one response, empty when it matches the case.
+fn mismatches(case: &Case, response: &host_test::AdmissionResponse) -> Vec<String> {
+    let mut problems = Vec::new();
+    if case.allowed != Some(response.allowed) {
+        problems.push(format!(
+            "allowed is {}, expected {:?}",
+            response.allowed, case.allowed
+        ));
+    }
+    let code = response.status.as_ref().and_then(|s| s.code);
+    if case.code.is_some() && case.code != code {
+        problems.push(format!("code is {code:?}, expected {:?}", case.code));
+    }
+    let message = response.message().unwrap_or_default();
+    for expected in &case.message {
+        if !message.contains(expected.as_str()) {
+            problems.push(format!("message {message:?} lacks {expected:?}"));
+        }
+    }
+    let warnings = response.warnings.clone().unwrap_or_default();
+    if case.warnings.is_empty() && !warnings.is_empty() {
+        problems.push(format!("unexpected warnings {warnings:?}"));
+    }
+    for expected in &case.warnings {
+        if !warnings.iter().any(|w| w.contains(expected.as_str())) {
+            problems.push(format!("warnings {warnings:?} lack {expected:?}"));
+        }
+    }
+    let annotations = response.audit_annotations.clone().unwrap_or_default();
+    for (key, expected) in &case.audit_annotations {
+        match annotations.get(key) {
+            Some(value) if value.contains(expected.as_str()) => {}
+            other => problems.push(format!(
+                "audit annotation {key} is {other:?}, expected {expected:?}"
+            )),
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_case_gets_its_expected_outcome() {
+    let runtime = WapcRuntime::new().unwrap();
+    let module =
+        WapcModule::from_file(&runtime, &real_policy_path(), Duration::from_secs(2)).unwrap();
+    let cases = cases();
+    let mut failures = Vec::new();
+    let mut evaluated = 0;
+    for case in cases.iter().filter(|case| case.settings_error.is_none()) {
+        let request = read_admission_request(&test_data().join(&case.request)).unwrap();
+        let evaluator = PolicyEvaluator::new(module.clone(), case.settings.clone())
+            .unwrap_or_else(|e| panic!("{}: settings refused: {e:#}", case.request));
+        let response = evaluator.validate(&request);
+        let problems = mismatches(case, &response);
+        if !problems.is_empty() {
+            let about = case.description.as_deref().unwrap_or_default();
+            failures.push(format!(
+                "{} ({about}): {}",
+                case.request,
+                problems.join("; ")
+            ));
+        }
+        evaluated += 1;
+    }
+    assert!(evaluated >= 30, "only {evaluated} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {evaluated} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn refused_settings_make_the_harness_exit_non_zero() {
+    let mut checked = 0;
+    for case in cases() {
+        let Some(expected) = &case.settings_error else {
+            continue;
+        };
+        let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
+            .arg("run")
+            .arg("--policy")
+            .arg(real_policy_path())
+            .arg("--request")
+            .arg(test_data().join(&case.request))
+            .arg("--settings-json")
+            .arg(case.settings.to_string())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success(),
+            "{}: settings {} were accepted",
+            case.request,
+            case.settings
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "{}: nothing is evaluated",
+            case.request
+        );
+        assert!(
+            stderr.contains("Provided settings are not valid: ")
+                && stderr.contains(expected.as_str()),
+            "{}: stderr {stderr:?} lacks {expected:?}",
+            case.request
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "cases.yaml has no refused-settings case");
+}
+
+#[test]
+fn every_request_file_has_a_case() {
+    let listed: Vec<String> = cases().into_iter().map(|case| case.request).collect();
+    for entry in std::fs::read_dir(test_data()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".json") {
+            assert!(
+                listed.contains(&name),
+                "test_data/{name} is not in cases.yaml"
+            );
+        }
+    }
+}
