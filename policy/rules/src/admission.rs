@@ -4,6 +4,7 @@
 use crate::checks::{self, Forbidden};
 use crate::level::Policy;
 use crate::pod::{ObjectMeta, Pod, PodSpec};
+use crate::runtime_access::{self, PersistentVolume};
 use crate::settings::{ControllerMode, Settings};
 use crate::verdict::Verdict;
 use serde::Deserialize;
@@ -56,6 +57,8 @@ struct UserInfo {
 enum Target {
     Pod,
     Controller(PodController),
+    /// Only the runtime guard applies: Pod Security has nothing to say about volumes.
+    PersistentVolume,
 }
 
 /// The resources that make pods, and where each keeps its pod template.
@@ -72,8 +75,14 @@ enum PodController {
 }
 
 impl Target {
-    const ALL: [(&'static str, &'static str, &'static str, Target); 9] = [
+    const ALL: [(&'static str, &'static str, &'static str, Target); 10] = [
         ("", "pods", "Pod", Target::Pod),
+        (
+            "",
+            "persistentvolumes",
+            "PersistentVolume",
+            Target::PersistentVolume,
+        ),
         (
             "",
             "podtemplates",
@@ -196,30 +205,31 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
         Target::Pod if IGNORED_POD_SUBRESOURCES.contains(&sub_resource) => {
             return Ok(Verdict::allow());
         }
-        // Scale and status of a controller do not change its template.
-        Target::Controller(_) if !sub_resource.is_empty() => return Ok(Verdict::allow()),
+        // Scale and status of a controller or a volume do not change what runs or what it mounts.
+        Target::Controller(_) | Target::PersistentVolume if !sub_resource.is_empty() => {
+            return Ok(Verdict::allow());
+        }
         _ => {}
-    }
-
-    let exemptions = &settings.exemptions;
-    if request
-        .namespace
-        .as_ref()
-        .is_some_and(|ns| exemptions.namespaces.contains(ns))
-    {
-        return Ok(Verdict::exempt("namespace"));
-    }
-    let username = request.user_info.as_ref().and_then(|u| u.username.as_ref());
-    if username.is_some_and(|user| exemptions.usernames.contains(user)) {
-        return Ok(Verdict::exempt("user"));
     }
 
     let object = request
         .object
         .ok_or("the admission request has no object to evaluate")?;
+    let object = object.get().as_bytes();
     match target {
+        Target::PersistentVolume => {
+            let volume: PersistentVolume = read("the PersistentVolume", object)?;
+            let mut verdict = Verdict::allow();
+            if settings.runtime_access.enabled {
+                let violations =
+                    runtime_access::check_persistent_volume(&settings.runtime_access, &volume);
+                let subject = subject(request, volume.metadata.name.as_deref());
+                deny_runtime_access(&mut verdict, Some(&subject), &violations);
+            }
+            Ok(verdict)
+        }
         Target::Pod => {
-            let pod: Pod = read("the pod", object.get().as_bytes())?;
+            let pod: Pod = read("the pod", object)?;
             let spec = pod.spec.as_ref().ok_or("the pod has no spec")?;
             // The background audit scanner sends no userInfo: it evaluates every pod like a CREATE.
             if operation == "UPDATE" && request.user_info.is_some() {
@@ -231,24 +241,17 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
                     return Ok(Verdict::allow());
                 }
             }
-            Ok(evaluate(settings, &pod.metadata, spec, None))
+            Ok(evaluate_with_guard(
+                request,
+                settings,
+                &pod.metadata,
+                spec,
+                None,
+            ))
         }
         Target::Controller(controller) => {
-            let workload: Workload = read(
-                &format!("the {}", request.kind.kind),
-                object.get().as_bytes(),
-            )?;
-            let name = workload
-                .metadata
-                .name
-                .as_deref()
-                .or(request.name.as_deref())
-                .unwrap_or_default();
-            let subject = if name.is_empty() {
-                request.kind.kind.clone()
-            } else {
-                format!("{} {name:?}", request.kind.kind)
-            };
+            let workload: Workload = read(&format!("the {}", request.kind.kind), object)?;
+            let subject = subject(request, workload.metadata.name.as_deref());
             let Some(template) = workload.template(controller) else {
                 // Nothing to run yet (a ReplicationController may omit its template), as PSA.
                 return Ok(Verdict::allow());
@@ -257,8 +260,72 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
                 .spec
                 .as_ref()
                 .ok_or_else(|| format!("{subject} has a pod template with no spec"))?;
-            Ok(evaluate(settings, &template.metadata, spec, Some(&subject)))
+            Ok(evaluate_with_guard(
+                request,
+                settings,
+                &template.metadata,
+                spec,
+                Some(&subject),
+            ))
         }
+    }
+}
+
+/// `Deployment "web"`, or the bare kind for an object without a name yet.
+fn subject(request: &AdmissionRequest, name: Option<&str>) -> String {
+    match name.or(request.name.as_deref()).unwrap_or_default() {
+        "" => request.kind.kind.clone(),
+        name => format!("{} {name:?}", request.kind.kind),
+    }
+}
+
+/// The Pod Security verdict, then the runtime guard, which holds where Pod Security is relaxed:
+/// at `privileged`, for exempt users, namespaces and runtime classes, and for controllers in warn mode.
+fn evaluate_with_guard(
+    request: &AdmissionRequest,
+    settings: &Settings,
+    metadata: &ObjectMeta,
+    spec: &PodSpec,
+    subject: Option<&str>,
+) -> Verdict {
+    let exemptions = &settings.exemptions;
+    let username = request.user_info.as_ref().and_then(|u| u.username.as_ref());
+    let mut verdict = if request
+        .namespace
+        .as_ref()
+        .is_some_and(|ns| exemptions.namespaces.contains(ns))
+    {
+        Verdict::exempt("namespace")
+    } else if username.is_some_and(|user| exemptions.usernames.contains(user)) {
+        Verdict::exempt("user")
+    } else {
+        evaluate(settings, metadata, spec, subject)
+    };
+    if settings
+        .runtime_access
+        .applies_in(request.namespace.as_deref())
+    {
+        let violations = runtime_access::check_pod(&settings.runtime_access, spec);
+        deny_runtime_access(&mut verdict, subject, &violations);
+    }
+    verdict
+}
+
+/// Adds the guard's violations to a verdict: they deny it, after any Pod Security violation.
+fn deny_runtime_access(verdict: &mut Verdict, subject: Option<&str>, violations: &[String]) {
+    if violations.is_empty() {
+        return;
+    }
+    let violated = format!("violates runtimeAccess: {}", violations.join("; "));
+    if !verdict.allowed {
+        let message = verdict.message.take().unwrap_or_default();
+        verdict.deny_with(format!("{message}; {violated}"));
+        return;
+    }
+    verdict.warnings.clear();
+    match subject {
+        Some(subject) => verdict.deny_with(format!("{subject}: {violated}")),
+        None => verdict.deny_with(violated),
     }
 }
 

@@ -4,12 +4,14 @@
 //! - [`checks`]: one module per Pod Security check and the registry keyed by level and version.
 //! - [`pod`]: the narrow view of a pod the checks read.
 //! - [`admission`]: which requests are evaluated and what the verdict says.
+//! - [`runtime_access`]: the guard on host paths and namespaces that lead to the container runtime.
 //! - [`settings`]: the policy's configuration, PSA's `PodSecurityConfiguration` plus the policy's keys.
 
 pub mod admission;
 pub mod checks;
 pub mod level;
 pub mod pod;
+pub mod runtime_access;
 pub mod settings;
 mod verdict;
 

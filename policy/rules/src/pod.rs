@@ -85,6 +85,29 @@ pub struct Container {
     pub readiness_probe: Option<Handler>,
     pub startup_probe: Option<Handler>,
     pub lifecycle: Option<Lifecycle>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub volume_mounts: Vec<VolumeMount>,
+    /// Read to resolve `subPathExpr` variables.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub sub_path: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub sub_path_expr: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EnvVar {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@
 //! weaken enforcement silently.
 
 use crate::level::{Level, Policy, Version};
+use crate::runtime_access::RuntimeAccessSettings;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -18,6 +19,7 @@ pub struct Settings {
     pub warn: Option<Policy>,
     pub exemptions: Exemptions,
     pub pod_controllers: ControllerMode,
+    pub runtime_access: RuntimeAccessSettings,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +49,7 @@ impl Default for Settings {
             warn: None,
             exemptions: Exemptions::default(),
             pod_controllers: ControllerMode::Enforce,
+            runtime_access: RuntimeAccessSettings::default(),
         }
     }
 }
@@ -68,6 +71,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "defaults",
     "exemptions",
     "podControllers",
+    "runtimeAccess",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "enforce",
@@ -78,6 +82,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "warn-version",
 ];
 const EXEMPTIONS_KEYS: &[&str] = &["usernames", "namespaces", "runtimeClasses"];
+const RUNTIME_ACCESS_KEYS: &[&str] = &["enabled", "extraPaths", "exemptNamespaces", "exemptImages"];
 const CONTROLLER_MODES: &[&str] = &["enforce", "warn"];
 const VERSION_FORMS: &[&str] = &["latest"];
 
@@ -120,10 +125,13 @@ impl Settings {
         if let Some(exemptions) = optional_object(root, "exemptions", "exemptions")? {
             check_keys("exemptions", exemptions, EXEMPTIONS_KEYS)?;
             settings.exemptions = Exemptions {
-                usernames: string_list(exemptions, "usernames")?,
-                namespaces: string_list(exemptions, "namespaces")?,
-                runtime_classes: string_list(exemptions, "runtimeClasses")?,
+                usernames: string_list(exemptions, "exemptions", "usernames")?,
+                namespaces: string_list(exemptions, "exemptions", "namespaces")?,
+                runtime_classes: string_list(exemptions, "exemptions", "runtimeClasses")?,
             };
+        }
+        if let Some(runtime_access) = optional_object(root, "runtimeAccess", "runtimeAccess")? {
+            settings.runtime_access = runtime_access_settings(runtime_access)?;
         }
         if let Some(mode) = optional_str(root, "podControllers", "podControllers")? {
             settings.pod_controllers = match mode {
@@ -211,9 +219,40 @@ fn optional_object<'a>(
     }
 }
 
-/// An exemption list: strings only, none empty (an empty entry matches nothing and hides a mistake).
-fn string_list(map: &Map<String, Value>, key: &str) -> Result<Vec<String>, SettingsError> {
-    let path = format!("exemptions.{key}");
+fn runtime_access_settings(
+    map: &Map<String, Value>,
+) -> Result<RuntimeAccessSettings, SettingsError> {
+    check_keys("runtimeAccess", map, RUNTIME_ACCESS_KEYS)?;
+    let enabled = match map.get("enabled") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(enabled)) => *enabled,
+        Some(other) => return Err(wrong_type("runtimeAccess.enabled", "a boolean", other)),
+    };
+    let extra_paths = string_list(map, "runtimeAccess", "extraPaths")?;
+    if let Some((index, path)) = extra_paths
+        .iter()
+        .enumerate()
+        .find(|(_, p)| !p.starts_with('/'))
+    {
+        return Err(SettingsError(format!(
+            "runtimeAccess.extraPaths[{index}]: {path:?} is not an absolute path"
+        )));
+    }
+    Ok(RuntimeAccessSettings {
+        enabled,
+        extra_paths,
+        exempt_namespaces: string_list(map, "runtimeAccess", "exemptNamespaces")?,
+        exempt_images: string_list(map, "runtimeAccess", "exemptImages")?,
+    })
+}
+
+/// A list of names: strings only, none empty (an empty entry matches nothing and hides a mistake).
+fn string_list(
+    map: &Map<String, Value>,
+    parent: &str,
+    key: &str,
+) -> Result<Vec<String>, SettingsError> {
+    let path = format!("{parent}.{key}");
     let items = match map.get(key) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
@@ -370,6 +409,38 @@ mod tests {
         let err = parse(json!({"exemptions": {"usernames": "admin"}})).unwrap_err();
         assert!(
             err.contains("exemptions.usernames: expected a list of strings"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reads_and_checks_runtime_access() {
+        let settings = parse(
+            json!({"runtimeAccess": {"enabled": false, "extraPaths": ["/opt/cni"],
+            "exemptNamespaces": ["ci"], "exemptImages": ["docker:*"]}}),
+        )
+        .unwrap();
+        assert!(!settings.runtime_access.enabled);
+        assert_eq!(settings.runtime_access.exempt_images, ["docker:*"]);
+        assert!(
+            parse(json!({})).unwrap().runtime_access.enabled,
+            "on by default"
+        );
+        let err = parse(json!({"runtimeAccess": {"enable": false}})).unwrap_err();
+        assert!(
+            err.contains("runtimeAccess: unknown key \"enable\"; did you mean \"enabled\"?"),
+            "{err}"
+        );
+        let err = parse(json!({"runtimeAccess": {"enabled": "no"}})).unwrap_err();
+        assert!(
+            err.contains("runtimeAccess.enabled: expected a boolean"),
+            "{err}"
+        );
+        let err = parse(json!({"runtimeAccess": {"extraPaths": ["var/run"]}})).unwrap_err();
+        assert!(err.contains("not an absolute path"), "{err}");
+        let err = parse(json!({"runtimeAccess": {"exemptImages": [""]}})).unwrap_err();
+        assert!(
+            err.starts_with("runtimeAccess.exemptImages[0]: empty string"),
             "{err}"
         );
     }

@@ -363,3 +363,88 @@ fn the_policy_in_messages_is_the_configured_one() {
             .starts_with("violates PodSecurity \"baseline:v1.99\": privileged")
     );
 }
+
+fn docker_socket_pod() -> Value {
+    let mut object = pod("dind", false);
+    object["spec"]["volumes"] =
+        json!([{"name": "sock", "hostPath": {"path": "/var/run/docker.sock"}}]);
+    object["spec"]["containers"][0]["volumeMounts"] =
+        json!([{"name": "sock", "mountPath": "/var/run/docker.sock"}]);
+    object
+}
+
+#[test]
+fn the_runtime_guard_holds_where_pod_security_is_relaxed() {
+    let guard_message = "violates runtimeAccess: volume \"sock\" mounts hostPath \"/var/run/docker.sock\", which reaches the Docker socket (/run/docker.sock)";
+    let req = request(("", "Pod"), "pods", "CREATE", docker_socket_pod());
+    for settings in [
+        json!({"defaults": {"enforce": "privileged"}}),
+        json!({"exemptions": {"namespaces": ["team"]}}),
+        json!({"exemptions": {"usernames": ["alice"]}}),
+    ] {
+        let verdict = review_json(&req, settings.clone());
+        assert!(!verdict.allowed, "{settings}");
+        assert_eq!(
+            verdict.message.as_deref(),
+            Some(guard_message),
+            "{settings}"
+        );
+    }
+    let verdict = review_json(&req, json!({}));
+    assert_eq!(
+        verdict.message.unwrap(),
+        format!(
+            "violates PodSecurity \"restricted:latest\": restricted volume types (volume \"sock\" uses restricted volume type \"hostPath\"); {guard_message}"
+        )
+    );
+    let deployment = json!({"metadata": {"name": "ci"}, "spec": {"template": docker_socket_pod()}});
+    let verdict = review_json(
+        &request(("apps", "Deployment"), "deployments", "CREATE", deployment),
+        json!({"podControllers": "warn"}),
+    );
+    assert_eq!(
+        verdict.message.as_deref(),
+        Some(format!("Deployment \"ci\": {guard_message}").as_str())
+    );
+    assert!(verdict.warnings.is_empty());
+}
+
+#[test]
+fn only_the_guards_own_exemption_or_switch_lifts_it() {
+    let req = request(("", "Pod"), "pods", "CREATE", docker_socket_pod());
+    let exempt = json!({"defaults": {"enforce": "privileged"}, "runtimeAccess": {"exemptNamespaces": ["team"]}});
+    assert!(review_json(&req, exempt).allowed);
+    let disabled =
+        json!({"defaults": {"enforce": "privileged"}, "runtimeAccess": {"enabled": false}});
+    assert!(review_json(&req, disabled).allowed);
+}
+
+#[test]
+fn persistent_volumes_are_guarded() {
+    let pv = |path: &str| json!({"metadata": {"name": "pv1"}, "spec": {"capacity": {"storage": "1Gi"}, "hostPath": {"path": path}}});
+    let req = |path: &str| {
+        let mut req = request(
+            ("", "PersistentVolume"),
+            "persistentvolumes",
+            "CREATE",
+            pv(path),
+        );
+        req.as_object_mut().unwrap().remove("namespace");
+        req
+    };
+    let verdict = review_json(&req("/run/containerd/containerd.sock"), json!({}));
+    assert_eq!(
+        verdict.message.as_deref(),
+        Some(
+            "PersistentVolume \"pv1\": violates runtimeAccess: hostPath path \"/run/containerd/containerd.sock\" reaches containerd's socket directory (/run/containerd)"
+        )
+    );
+    assert!(review_json(&req("/mnt/data"), json!({})).allowed);
+    assert!(
+        review_json(
+            &req("/run/containerd"),
+            json!({"runtimeAccess": {"enabled": false}})
+        )
+        .allowed
+    );
+}

@@ -3,7 +3,7 @@
 //! Each check is a list of variants; a variant applies from its minimum version until the next one
 //! starts. A restricted variant may override baseline checks, which then do not run at restricted.
 
-mod format;
+pub(crate) mod format;
 
 mod allow_privilege_escalation;
 mod app_armor_profile;
