@@ -10,6 +10,10 @@ HOST_TEST := target/release/host-test
 CORPUS ?= ../shared/psa-testdata
 EXAMPLES := examples/admission-reviews
 
+# Debian's binaryen 108 needs the features rustc's wasm32-wasip1 output uses spelled out.
+WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	--enable-nontrapping-float-to-int
+
 .PHONY: all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean
 .DELETE_ON_ERROR:
 
@@ -18,11 +22,20 @@ all: policy harness
 wasm-target:
 	@rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add '$(WASM_TARGET)'
 
-# The module Kubewarden loads, at the repository root.
-policy: wasm-target
+# The module, at the repository root: policy.wasm as built (and shrunk by wasm-opt when binaryen is
+# installed), and annotated-policy.wasm, the one to push, carrying metadata.yml and the README.
+policy: wasm-target harness
 	cargo build --locked --release --target $(WASM_TARGET) -p restricted-pod-policy
 	cp $(MODULE_BUILD) policy.wasm
-	@echo "policy.wasm: $$(stat -c %s policy.wasm) bytes"
+	@echo "policy.wasm: $$(stat -c %s policy.wasm) bytes from cargo"
+	@if command -v wasm-opt >/dev/null; then \
+		wasm-opt $(WASM_OPT_FLAGS) policy.wasm -o policy.wasm; \
+		echo "policy.wasm: $$(stat -c %s policy.wasm) bytes after wasm-opt -Oz"; \
+	else \
+		echo "wasm-opt not found (apt-get install binaryen): policy.wasm left as cargo built it"; \
+	fi
+	$(HOST_TEST) annotate --metadata metadata.yml --usage README.md policy.wasm -o annotated-policy.wasm
+	@echo "annotated-policy.wasm: $$(stat -c %s annotated-policy.wasm) bytes"
 
 harness:
 	cargo build --locked --release -p host-test
@@ -48,4 +61,4 @@ test: fmt-check clippy unit-tests conformance
 
 clean:
 	cargo clean
-	rm -f policy.wasm
+	rm -f policy.wasm annotated-policy.wasm

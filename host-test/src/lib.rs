@@ -1,9 +1,11 @@
 //! Runs Kubewarden policy modules natively, the way Kubewarden's policy-server does: a waPC host on
-//! wasmtime, the policy evaluator on top of it, and the Pod Security Admission conformance run.
+//! wasmtime, the policy evaluator on top of it, and the Pod Security Admission conformance run;
+//! and annotates them with their metadata the way kwctl does.
 
 pub mod conformance;
 pub mod evaluator;
 pub mod input;
+pub mod metadata;
 pub mod wapc_host;
 
 pub use evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};

@@ -1,17 +1,19 @@
-//! `host-test`: evaluates admission requests with a Kubewarden policy module, like `kwctl run`, and
-//! runs the Pod Security Admission conformance corpus.
+//! `host-test`: evaluates admission requests with a Kubewarden policy module, like `kwctl run`,
+//! runs the Pod Security Admission conformance corpus, and embeds policy metadata
+//! as `kwctl annotate` does.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, ensure};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
 use host_test::conformance::run_conformance;
 use host_test::input::{read_admission_request, read_document, request_files};
+use host_test::metadata::{ExecutionMode, Metadata, annotate, read_embedded_metadata};
 use host_test::wapc_host::DEFAULT_TIMEOUT;
 use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 
@@ -32,13 +34,31 @@ enum Command {
     Run(RunArgs),
     /// Evaluate the Pod Security Admission fixture corpus and report disagreements.
     Conformance(ConformanceArgs),
+    /// Embed the policy metadata in the module, like `kwctl annotate`.
+    Annotate(AnnotateArgs),
+}
+
+#[derive(Args)]
+struct AnnotateArgs {
+    /// The policy metadata, YAML.
+    #[arg(long, value_name = "metadata.yml")]
+    metadata: PathBuf,
+    /// A file whose text becomes the annotation io.kubewarden.policy.usage.
+    #[arg(long, value_name = "FILE")]
+    usage: Option<PathBuf>,
+    /// Where to write the annotated module.
+    #[arg(short, long, value_name = "FILE.wasm")]
+    output: PathBuf,
+    /// The module to annotate.
+    #[arg(value_name = "MODULE.wasm")]
+    module: PathBuf,
 }
 
 #[derive(Args)]
 struct PolicyArgs {
     /// The policy module (.wasm).
     #[arg(long, value_name = "FILE.wasm")]
-    policy: PathBuf,
+    policy: String,
     /// Evaluation deadline in seconds (policy-server's --policy-timeout).
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout,
           default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
@@ -63,6 +83,9 @@ struct RunArgs {
     /// file with its name, verdict and message, for people.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     format: OutputFormat,
+    /// Print the module's embedded metadata (JSON, one line) on standard error before evaluating.
+    #[arg(long)]
+    show_metadata: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -95,6 +118,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Conformance(args) => conformance(&args),
+        Command::Annotate(args) => annotate_module(&args),
     };
     match outcome {
         Ok(exit_code) => exit_code,
@@ -105,17 +129,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_module(args: &PolicyArgs) -> anyhow::Result<WapcModule> {
+/// A loaded policy: the compiled module and the metadata embedded in it, if any.
+struct LoadedPolicy {
+    module: WapcModule,
+    metadata: Option<Metadata>,
+}
+
+/// Reads the module, refuses malformed or non-waPC metadata, compiles it.
+fn load_policy(args: &PolicyArgs) -> anyhow::Result<LoadedPolicy> {
+    let wasm = std::fs::read(&args.policy)
+        .with_context(|| format!("cannot read the policy module {}", args.policy))?;
+    let context = || format!("cannot load the policy module {}", args.policy);
+    let metadata = read_embedded_metadata(&wasm).with_context(context)?;
+    if let Some(metadata) = &metadata {
+        ensure!(
+            metadata.execution_mode == ExecutionMode::KubewardenWapc,
+            "{}: its metadata says executionMode {}, host-test runs kubewarden-wapc modules only",
+            args.policy,
+            serde_json::to_string(&metadata.execution_mode)?
+        );
+    }
     let runtime = WapcRuntime::new()?;
     let started = Instant::now();
     let timeout = Duration::from_secs_f64(args.timeout);
-    let module = WapcModule::from_file(&runtime, &args.policy, timeout)?;
+    let module = WapcModule::new(&runtime, &wasm, timeout).with_context(context)?;
     eprintln!(
         "host-test: compiled {} in {} ms",
-        args.policy.display(),
+        args.policy,
         started.elapsed().as_millis()
     );
-    Ok(module)
+    Ok(LoadedPolicy { module, metadata })
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -132,7 +175,14 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             requests.push((file, request));
         }
     }
-    let evaluator = PolicyEvaluator::new(load_module(&args.policy)?, settings)?;
+    let policy = load_policy(&args.policy)?;
+    if args.show_metadata {
+        match &policy.metadata {
+            Some(metadata) => eprintln!("host-test: metadata {}", metadata.to_section_json()),
+            None => eprintln!("host-test: no metadata: the module is not annotated"),
+        }
+    }
+    let evaluator = PolicyEvaluator::new(policy.module, settings)?;
     let mut stdout = std::io::stdout().lock();
     for (file, request) in &requests {
         let started = Instant::now();
@@ -180,7 +230,7 @@ fn write_summary(
 }
 
 fn conformance(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
-    let module = load_module(&args.policy)?;
+    let module = load_policy(&args.policy)?.module;
     let started = Instant::now();
     let summary = run_conformance(&module, &args.corpus, |disagreement| {
         println!(
@@ -202,6 +252,32 @@ fn conformance(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn annotate_module(args: &AnnotateArgs) -> anyhow::Result<ExitCode> {
+    let metadata = Metadata::from_yaml_file(&args.metadata)?;
+    let usage = args
+        .usage
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the usage file {}", path.display()))
+        })
+        .transpose()?;
+    let wasm = std::fs::read(&args.module)
+        .with_context(|| format!("cannot read the policy module {}", args.module.display()))?;
+    let module = WapcModule::new(&WapcRuntime::new()?, &wasm, DEFAULT_TIMEOUT)
+        .with_context(|| format!("cannot load the policy module {}", args.module.display()))?;
+    let annotated = annotate(&module, &wasm, metadata, usage)
+        .with_context(|| format!("cannot annotate {}", args.module.display()))?;
+    std::fs::write(&args.output, &annotated)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!(
+        "host-test: wrote {} ({} bytes)",
+        args.output.display(),
+        annotated.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

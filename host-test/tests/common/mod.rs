@@ -124,3 +124,19 @@ pub fn psa_corpus() -> PathBuf {
     );
     path
 }
+
+/// `make policy`'s annotated module at the workspace root; a test that needs it fails without it.
+pub fn real_annotated_policy_path() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../annotated-policy.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `make policy` first",
+        path.display()
+    );
+    path
+}
+
+/// A file of the workspace, such as `metadata.yml`.
+pub fn workspace_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name)
+}
