@@ -32,7 +32,7 @@ const ALLOWED_1_0: [&str; 13] = [
     "SYS_CHROOT",
 ];
 
-fn v1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
+pub(super) fn v1_0(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     let mut bad_containers = Vec::new();
     let mut forbidden = BTreeSet::new();
     for container in spec.all_containers() {

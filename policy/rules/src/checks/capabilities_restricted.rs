@@ -1,5 +1,6 @@
 //! capabilities_restricted (v1.22+): containers must drop ALL and may add back only NET_BIND_SERVICE.
 
+use super::capabilities_baseline;
 use super::format::{containers, join_quote};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
 use crate::level::Level;
@@ -72,10 +73,12 @@ fn v1_22(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     ))
 }
 
-/// Windows has no Linux capabilities; API validation forbids them on Windows pods.
+/// Windows has no Linux capabilities; API validation forbids them on Windows pods. PSA allows Windows
+/// pods here outright, which lets restricted accept what baseline rejects when API validation did not
+/// run (a manifest checked in CI): stricter than PSA, they still get the baseline check this overrides.
 fn v1_25(metadata: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     if spec.is_windows() {
-        return Ok(());
+        return capabilities_baseline::v1_0(metadata, spec);
     }
     v1_22(metadata, spec)
 }
@@ -113,5 +116,15 @@ mod tests {
         let pod = json!({"spec": {"os": {"name": "windows"}, "containers": [{"name": "a"}]}});
         assert!(run(v1_22, pod.clone()).is_err());
         assert_eq!(run(v1_25, pod), Ok(()));
+    }
+
+    #[test]
+    fn windows_pods_still_get_the_baseline_check() {
+        let pod = json!({"spec": {"os": {"name": "windows"}, "containers": [
+            {"name": "a", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}]}});
+        assert_eq!(
+            run(v1_25, pod).unwrap_err().reason,
+            "non-default capabilities"
+        );
     }
 }

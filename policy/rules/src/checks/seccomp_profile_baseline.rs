@@ -78,7 +78,7 @@ fn v1_0(metadata: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     ))
 }
 
-fn v1_19(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
+pub(super) fn v1_19(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     let mut bad_types = BTreeSet::new();
     let bad_pod = pod_profile(spec).filter(|p| !allowed_type(p));
     if let Some(profile) = bad_pod {

@@ -2,7 +2,9 @@
 //! set on the pod or on the container. Replaces seccompProfile_baseline at restricted.
 
 use super::format::{containers, setters};
-use super::seccomp_profile_baseline::{allowed_type, container_profile, must_not_set, pod_profile};
+use super::seccomp_profile_baseline::{
+    self, allowed_type, container_profile, must_not_set, pod_profile,
+};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
 use crate::level::Level;
 use crate::pod::{ObjectMeta, PodSpec};
@@ -62,10 +64,12 @@ fn v1_19(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     Ok(())
 }
 
-/// Windows has no seccomp; API validation forbids the field on Windows pods.
+/// Windows has no seccomp; API validation forbids the field on Windows pods. As for capabilities,
+/// stricter than PSA: Windows pods still get the baseline check this overrides, so restricted never
+/// accepts what baseline rejects.
 fn v1_25(metadata: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     if spec.is_windows() {
-        return Ok(());
+        return seccomp_profile_baseline::v1_19(metadata, spec);
     }
     v1_19(metadata, spec)
 }
@@ -105,6 +109,12 @@ mod tests {
                 "pod or containers \"a\", \"b\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\""
             ))
         );
+    }
+
+    #[test]
+    fn windows_pods_still_get_the_baseline_check() {
+        let pod = json!({"spec": {"os": {"name": "windows"}, "securityContext": {"seccompProfile": {"type": "Unconfined"}}}});
+        assert!(run(v1_25, pod).is_err());
     }
 
     #[test]

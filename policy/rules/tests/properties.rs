@@ -1,0 +1,421 @@
+//! Properties of the rule engine over generated pods: how levels, versions, violations, container
+//! order and unrelated fields may and may not change a verdict.
+
+use pod_security_rules::checks::{self, Forbidden};
+use pod_security_rules::pod::Pod;
+use pod_security_rules::{Level, Policy, Settings, Version, review};
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Map, Value, json};
+
+fn maybe<T: Clone + std::fmt::Debug + 'static>(values: Vec<T>) -> impl Strategy<Value = Option<T>> {
+    prop_oneof![Just(None), select(values).prop_map(Some)]
+}
+
+fn insert(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(value) = value {
+        map.insert(key.to_string(), value);
+    }
+}
+
+/// A container's security-relevant fields, each unset or drawn from allowed and forbidden values.
+fn security_context() -> impl Strategy<Value = Value> {
+    (
+        (
+            maybe(vec![true, false]),
+            maybe(vec![true, false]),
+            maybe(vec![true, false]),
+            maybe(vec![0i64, 1000]),
+        ),
+        (
+            proptest::sample::subsequence(
+                vec!["NET_BIND_SERVICE", "CHOWN", "NET_RAW", "SYS_ADMIN"],
+                0..=2,
+            ),
+            maybe(vec!["ALL", "NET_RAW"]),
+            maybe(vec!["RuntimeDefault", "Localhost", "Unconfined"]),
+            maybe(vec!["Default", "Unmasked"]),
+        ),
+        (
+            maybe(vec!["container_t", "spc_t", "container_engine_t"]),
+            maybe(vec!["RuntimeDefault", "Unconfined"]),
+        ),
+    )
+        .prop_map(
+            |(
+                (privileged, escalation, non_root, user),
+                (add, drop, seccomp, proc_mount),
+                (selinux, apparmor),
+            )| {
+                let mut sc = Map::new();
+                insert(&mut sc, "privileged", privileged.map(Value::from));
+                insert(
+                    &mut sc,
+                    "allowPrivilegeEscalation",
+                    escalation.map(Value::from),
+                );
+                insert(&mut sc, "runAsNonRoot", non_root.map(Value::from));
+                insert(&mut sc, "runAsUser", user.map(Value::from));
+                if !add.is_empty() || drop.is_some() {
+                    sc.insert(
+                        "capabilities".into(),
+                        json!({"add": add, "drop": drop.into_iter().collect::<Vec<_>>()}),
+                    );
+                }
+                insert(
+                    &mut sc,
+                    "seccompProfile",
+                    seccomp.map(|t| json!({"type": t})),
+                );
+                insert(&mut sc, "procMount", proc_mount.map(Value::from));
+                insert(
+                    &mut sc,
+                    "seLinuxOptions",
+                    selinux.map(|t| json!({"type": t})),
+                );
+                insert(
+                    &mut sc,
+                    "appArmorProfile",
+                    apparmor.map(|t| json!({"type": t})),
+                );
+                Value::Object(sc)
+            },
+        )
+}
+
+fn container() -> impl Strategy<Value = Value> {
+    (
+        security_context(),
+        maybe(vec![0i64, 8080]),
+        maybe(vec!["", "10.0.0.1"]),
+    )
+        .prop_map(|(sc, host_port, probe_host)| {
+            let mut c =
+                json!({"name": "", "image": "registry.example.com/app:1", "securityContext": sc});
+            if let Some(port) = host_port {
+                c["ports"] = json!([{"containerPort": 80, "hostPort": port}]);
+            }
+            if let Some(host) = probe_host {
+                c["livenessProbe"] = json!({"httpGet": {"port": 80, "host": host}});
+            }
+            c
+        })
+}
+
+/// A pod with one to four containers spread over the three lists, pod-level settings, volumes and annotations.
+fn pod() -> impl Strategy<Value = Value> {
+    (
+        proptest::collection::vec((container(), 0..3usize), 1..=4),
+        (any::<bool>(), any::<bool>(), any::<bool>(), maybe(vec![true, false]), maybe(vec!["linux", "windows"])),
+        (security_context(), proptest::sample::subsequence(vec!["kernel.shm_rmid_forced", "net.ipv4.tcp_rmem", "kernel.msgmax"], 0..=2)),
+        proptest::sample::subsequence(vec!["emptyDir", "secret", "hostPath", "nfs"], 0..=2),
+        proptest::sample::subsequence(
+            vec![
+                ("container.apparmor.security.beta.kubernetes.io/c0", "unconfined"),
+                ("container.apparmor.security.beta.kubernetes.io/c1", "runtime/default"),
+                ("seccomp.security.alpha.kubernetes.io/pod", "unconfined"),
+                ("seccomp.security.alpha.kubernetes.io/pod", "runtime/default"),
+            ],
+            0..=2,
+        ),
+    )
+        .prop_map(|(containers, (net, pid, ipc, host_users, os), (pod_sc, sysctls), volumes, annotations)| {
+            let mut lists = [Vec::new(), Vec::new(), Vec::new()];
+            for (index, (mut container, list)) in containers.into_iter().enumerate() {
+                container["name"] = json!(format!("c{index}"));
+                lists[list].push(container);
+            }
+            if lists[1].is_empty() {
+                let moved = lists[0].pop().or_else(|| lists[2].pop()).unwrap();
+                lists[1].push(moved);
+            }
+            let mut pod_sc = pod_sc;
+            let pod_sc_map = pod_sc.as_object_mut().unwrap();
+            for key in ["privileged", "allowPrivilegeEscalation", "capabilities", "procMount"] {
+                pod_sc_map.remove(key); // container-only fields
+            }
+            if !sysctls.is_empty() {
+                let sysctls: Vec<Value> = sysctls.iter().map(|n| json!({"name": n, "value": "1"})).collect();
+                pod_sc_map.insert("sysctls".into(), Value::from(sysctls));
+            }
+            let volumes: Vec<Value> = volumes
+                .iter()
+                .enumerate()
+                .map(|(i, kind)| match *kind {
+                    "hostPath" => json!({"name": format!("v{i}"), "hostPath": {"path": "/data"}}),
+                    "nfs" => json!({"name": format!("v{i}"), "nfs": {"server": "s", "path": "/"}}),
+                    other => json!({"name": format!("v{i}"), other: {}}),
+                })
+                .collect();
+            let annotations: Map<String, Value> = annotations.into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+            let mut spec = json!({"initContainers": lists[0], "containers": lists[1], "ephemeralContainers": lists[2],
+                                  "hostNetwork": net, "hostPID": pid, "hostIPC": ipc, "securityContext": pod_sc, "volumes": volumes});
+            if let Some(host_users) = host_users {
+                spec["hostUsers"] = json!(host_users);
+            }
+            if let Some(os) = os {
+                spec["os"] = json!({"name": os});
+            }
+            json!({"metadata": {"name": "p", "annotations": annotations}, "spec": spec})
+        })
+}
+
+fn policy() -> impl Strategy<Value = (u32, Policy)> {
+    (0..=38u32, select(vec![Level::Baseline, Level::Restricted])).prop_map(|(minor, level)| {
+        let version = if minor == 38 {
+            Version::Latest
+        } else {
+            Version::V1(minor)
+        };
+        (version.effective_minor(), Policy { level, version })
+    })
+}
+
+fn failures(policy: Policy, pod: &Value) -> Vec<Forbidden> {
+    let pod: Pod = serde_json::from_value(pod.clone()).expect("generated pods parse");
+    checks::evaluate(policy, &pod.metadata, pod.spec.as_ref().unwrap())
+}
+
+/// The IDs of the checks that fail, for comparisons across versions.
+fn failing_ids(policy: Policy, pod: &Value) -> Vec<&'static str> {
+    let pod: Pod = serde_json::from_value(pod.clone()).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    checks::checks_for(policy)
+        .into_iter()
+        .filter(|(_, check)| check(&pod.metadata, spec).is_err())
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Checks whose later variants only add restrictions at a level: an older version never rejects more.
+/// (At restricted, capabilities_baseline gives way to capabilities_restricted, which skips Windows pods
+/// from v1.25: a loosening.)
+fn tighten_only(level: Level) -> &'static [&'static str] {
+    const ALWAYS: [&str; 6] = [
+        "appArmorProfile",
+        "hostNamespaces",
+        "hostPorts",
+        "hostProbesAndHostLifecycle",
+        "privileged",
+        "windowsHostProcess",
+    ];
+    match level {
+        Level::Restricted => &[
+            ALWAYS[0],
+            ALWAYS[1],
+            ALWAYS[2],
+            ALWAYS[3],
+            ALWAYS[4],
+            ALWAYS[5],
+            "restrictedVolumes",
+        ],
+        _ => &[
+            ALWAYS[0],
+            ALWAYS[1],
+            ALWAYS[2],
+            ALWAYS[3],
+            ALWAYS[4],
+            ALWAYS[5],
+            "capabilities_baseline",
+            "hostPathVolumes",
+        ],
+    }
+}
+
+/// Makes a generated pod meet restricted:latest (and so every level and version), keeping its shape.
+fn harden(mut pod: Value) -> Value {
+    let compliant = json!({"allowPrivilegeEscalation": false, "runAsNonRoot": true,
+        "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}, "seccompProfile": {"type": "RuntimeDefault"}});
+    let spec = &mut pod["spec"];
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        for container in spec[list].as_array_mut().unwrap() {
+            container["securityContext"] = compliant.clone();
+            container.as_object_mut().unwrap().remove("ports");
+            container.as_object_mut().unwrap().remove("livenessProbe");
+        }
+    }
+    for key in ["hostNetwork", "hostPID", "hostIPC"] {
+        spec[key] = json!(false);
+    }
+    spec["securityContext"] = json!({"runAsUser": 1000});
+    spec["volumes"] = json!([{"name": "scratch", "emptyDir": {}}]);
+    pod["metadata"]["annotations"] = json!({});
+    pod
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, max_global_rejects: 20_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn restricted_rejects_whatever_baseline_rejects(pod in pod(), (_, policy) in policy()) {
+        let baseline = Policy { level: Level::Baseline, ..policy };
+        let restricted = Policy { level: Level::Restricted, ..policy };
+        if !failures(baseline, &pod).is_empty() {
+            prop_assert!(!failures(restricted, &pod).is_empty());
+        }
+    }
+
+    #[test]
+    fn adding_a_violation_never_keeps_a_pod_accepted(
+        pod in prop_oneof![1 => pod(), 3 => pod().prop_map(harden)],
+        (_, policy) in policy(),
+        violation in 0..4usize,
+        target in 0..3usize,
+    ) {
+        prop_assume!(failures(policy, &pod).is_empty());
+        let mut bad = pod.clone();
+        match violation {
+            0 => bad["spec"]["hostNetwork"] = json!(true),
+            1 => bad["spec"]["volumes"].as_array_mut().unwrap().push(json!({"name": "h", "hostPath": {"path": "/etc"}})),
+            2 | 3 => {
+                let places: Vec<(&str, usize)> = ["initContainers", "containers", "ephemeralContainers"]
+                    .into_iter()
+                    .flat_map(|list| (0..bad["spec"][list].as_array().unwrap().len()).map(move |i| (list, i)))
+                    .collect();
+                let (list, index) = places[target % places.len()];
+                let container = &mut bad["spec"][list][index];
+                if violation == 2 {
+                    container["securityContext"]["privileged"] = json!(true);
+                } else {
+                    container["ports"] = json!([{"containerPort": 1, "hostPort": 9999}]);
+                }
+            }
+            _ => unreachable!(),
+        }
+        prop_assert!(!failures(policy, &bad).is_empty(), "{bad}");
+    }
+
+    #[test]
+    fn container_order_and_unrelated_fields_do_not_change_the_verdict(pod in pod(), (_, policy) in policy()) {
+        let allowed = failures(policy, &pod).is_empty();
+        let mut reordered = pod.clone();
+        for list in ["initContainers", "containers", "ephemeralContainers"] {
+            reordered["spec"][list].as_array_mut().unwrap().reverse();
+        }
+        prop_assert_eq!(failures(policy, &reordered).is_empty(), allowed);
+        let mut decorated = pod.clone();
+        decorated["metadata"]["labels"] = json!({"app": "x"});
+        decorated["spec"]["nodeSelector"] = json!({"disk": "ssd"});
+        decorated["spec"]["containers"][0]["resources"] = json!({"limits": {"cpu": "1"}});
+        decorated["spec"]["containers"][0]["env"] = json!([{"name": "A", "value": "privileged"}]);
+        prop_assert_eq!(failures(policy, &decorated).is_empty(), allowed);
+    }
+
+    #[test]
+    fn every_rejection_names_a_check_and_an_offender(pod in pod(), (_, policy) in policy()) {
+        for failure in failures(policy, &pod) {
+            prop_assert!(!failure.reason.is_empty());
+            let names_offender = ["\"", "pod", "hostNetwork=true", "hostPID=true", "hostIPC=true", "annotation", "."]
+                .iter()
+                .any(|marker| failure.detail.contains(marker));
+            prop_assert!(names_offender, "{:?}", failure);
+        }
+    }
+
+    #[test]
+    fn older_versions_never_reject_more_for_checks_that_only_tighten(
+        pod in pod(),
+        level in select(vec![Level::Baseline, Level::Restricted]),
+        old in 0..=37u32,
+        newer in 0..=37u32,
+    ) {
+        let (old, newer) = (old.min(newer), old.max(newer));
+        let at = |minor| failing_ids(Policy { level, version: Version::V1(minor) }, &pod);
+        let newer_ids = at(newer);
+        for id in at(old).into_iter().filter(|id| tighten_only(level).contains(id)) {
+            prop_assert!(newer_ids.contains(&id), "{} fails at v1.{} but not at v1.{}", id, old, newer);
+        }
+    }
+
+    #[test]
+    fn the_admission_verdict_matches_the_checks(pod in pod(), (_, policy) in policy()) {
+        let settings = Settings::from_value(&json!({"defaults": {"enforce": policy.level.as_str(),
+            "enforce-version": policy.version.to_string()}})).unwrap();
+        let request = json!({"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"}, "operation": "CREATE",
+            "namespace": "n", "userInfo": {"username": "u"}, "object": pod});
+        let verdict = review(&serde_json::to_vec(&request).unwrap(), &settings);
+        let failures = failures(policy, &pod);
+        prop_assert_eq!(verdict.allowed, failures.is_empty());
+        if !verdict.allowed {
+            let expected = format!("violates PodSecurity \"{policy}\": {}", checks::aggregate(&failures));
+            prop_assert!(verdict.message.unwrap().starts_with(&expected));
+        }
+    }
+}
+
+/// Every settings object with one unknown or misspelled key is refused: a typo never weakens enforcement.
+mod settings_typos {
+    use super::*;
+
+    const KNOWN: &[(&str, &[&str])] = &[
+        (
+            "",
+            &[
+                "apiVersion",
+                "kind",
+                "defaults",
+                "exemptions",
+                "podControllers",
+                "runtimeAccess",
+            ],
+        ),
+        (
+            "defaults",
+            &[
+                "enforce",
+                "enforce-version",
+                "audit",
+                "audit-version",
+                "warn",
+                "warn-version",
+            ],
+        ),
+        ("exemptions", &["usernames", "namespaces", "runtimeClasses"]),
+        (
+            "runtimeAccess",
+            &["enabled", "extraPaths", "exemptNamespaces", "exemptImages"],
+        ),
+    ];
+
+    fn misspelling() -> impl Strategy<Value = (usize, String)> {
+        (
+            0..KNOWN.len(),
+            any::<prop::sample::Index>(),
+            0..4usize,
+            any::<char>(),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(|(section, key, edit, letter, at)| {
+                let key = *key.get(KNOWN[section].1);
+                let mut chars: Vec<char> = key.chars().collect();
+                let at = at.index(chars.len());
+                match edit {
+                    0 => {
+                        chars.remove(at);
+                    }
+                    1 => chars.insert(at, letter),
+                    2 => chars[at] = letter,
+                    _ => chars = chars.iter().map(|c| c.to_ascii_uppercase()).collect(),
+                }
+                (section, chars.into_iter().collect())
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn any_unknown_key_is_refused((section, key) in misspelling()) {
+            let (name, known) = KNOWN[section];
+            prop_assume!(!known.contains(&key.as_str()));
+            let settings = if name.is_empty() {
+                json!({key.clone(): {}})
+            } else {
+                json!({name: {key.clone(): null}})
+            };
+            let err = Settings::from_value(&settings).expect_err("an unknown key must be refused");
+            prop_assert!(err.0.contains(&format!("unknown key {key:?}")), "{}", err);
+        }
+    }
+}
