@@ -14,7 +14,8 @@ EXAMPLES := examples/admission-reviews
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int
 
-.PHONY: all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean
+.PHONY: all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
+	artifacthub artifacthub-check
 .DELETE_ON_ERROR:
 
 all: policy harness
@@ -57,7 +58,19 @@ unit-tests: policy
 conformance: policy harness
 	$(HOST_TEST) conformance --policy policy.wasm --corpus $(CORPUS)
 
-test: fmt-check clippy unit-tests conformance
+ARTIFACTHUB := $(HOST_TEST) scaffold artifacthub --metadata metadata.yml --questions questions-ui.yml \
+	-o artifacthub-pkg.yml
+
+# Regenerates artifacthub-pkg.yml from metadata.yml and questions-ui.yml, keeping its createdAt
+# (pass CREATED_AT=2026-12-01T00:00:00Z to date a new release).
+artifacthub: harness
+	$(ARTIFACTHUB) $(if $(CREATED_AT),--created-at $(CREATED_AT))
+
+# Fails when the committed artifacthub-pkg.yml is not what metadata.yml and questions-ui.yml make.
+artifacthub-check: harness
+	$(ARTIFACTHUB) --check
+
+test: fmt-check clippy unit-tests conformance artifacthub-check
 
 clean:
 	cargo clean

@@ -1,7 +1,8 @@
 //! Runs Kubewarden policy modules natively, the way Kubewarden's policy-server does: a waPC host on
 //! wasmtime, the policy evaluator on top of it, and the Pod Security Admission conformance run;
-//! and annotates them with their metadata the way kwctl does.
+//! and distributes them the way kwctl does: metadata and Artifact Hub package.
 
+pub mod artifacthub;
 pub mod conformance;
 pub mod evaluator;
 pub mod input;

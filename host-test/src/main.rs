@@ -1,16 +1,17 @@
 //! `host-test`: evaluates admission requests with a Kubewarden policy module, like `kwctl run`,
-//! runs the Pod Security Admission conformance corpus, and embeds policy metadata
-//! as `kwctl annotate` does.
+//! runs the Pod Security Admission conformance corpus, and does what `kwctl annotate`
+//! and `kwctl scaffold artifacthub` do.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, ensure};
+use anyhow::{Context as _, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
+use host_test::artifacthub::ArtifactHubPkg;
 use host_test::conformance::run_conformance;
 use host_test::input::{read_admission_request, read_document, request_files};
 use host_test::metadata::{ExecutionMode, Metadata, annotate, read_embedded_metadata};
@@ -36,6 +37,15 @@ enum Command {
     Conformance(ConformanceArgs),
     /// Embed the policy metadata in the module, like `kwctl annotate`.
     Annotate(AnnotateArgs),
+    /// Generate distribution files from the metadata.
+    #[command(subcommand)]
+    Scaffold(ScaffoldCommand),
+}
+
+#[derive(Subcommand)]
+enum ScaffoldCommand {
+    /// Write artifacthub-pkg.yml, like `kwctl scaffold artifacthub`.
+    Artifacthub(ArtifacthubArgs),
 }
 
 #[derive(Args)]
@@ -52,6 +62,25 @@ struct AnnotateArgs {
     /// The module to annotate.
     #[arg(value_name = "MODULE.wasm")]
     module: PathBuf,
+}
+
+#[derive(Args)]
+struct ArtifacthubArgs {
+    /// The policy metadata, YAML.
+    #[arg(long, value_name = "metadata.yml")]
+    metadata: PathBuf,
+    /// Rancher's settings form for the policy.
+    #[arg(long, value_name = "questions-ui.yml")]
+    questions: Option<PathBuf>,
+    /// Where to write the package; standard output when absent.
+    #[arg(short, long, value_name = "artifacthub-pkg.yml")]
+    output: Option<PathBuf>,
+    /// The release time (RFC 3339); default: the createdAt of the existing output file.
+    #[arg(long, value_name = "TIME")]
+    created_at: Option<String>,
+    /// Write nothing; fail when the output file differs from what would be written.
+    #[arg(long, requires = "output")]
+    check: bool,
 }
 
 #[derive(Args)]
@@ -119,6 +148,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Conformance(args) => conformance(&args),
         Command::Annotate(args) => annotate_module(&args),
+        Command::Scaffold(ScaffoldCommand::Artifacthub(args)) => scaffold_artifacthub(&args),
     };
     match outcome {
         Ok(exit_code) => exit_code,
@@ -277,6 +307,56 @@ fn annotate_module(args: &AnnotateArgs) -> anyhow::Result<ExitCode> {
         args.output.display(),
         annotated.len()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scaffold_artifacthub(args: &ArtifacthubArgs) -> anyhow::Result<ExitCode> {
+    let metadata = Metadata::from_yaml_file(&args.metadata)?;
+    let questions = args
+        .questions
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the questions file {}", path.display()))
+        })
+        .transpose()?;
+    let existing = match &args.output {
+        Some(path) if path.exists() => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        _ => None,
+    };
+    // The release time is data, not the time of the run, so regenerating is reproducible.
+    let created_at = match (&args.created_at, &existing, &args.output) {
+        (Some(created_at), _, _) => created_at.clone(),
+        (None, Some(existing), Some(path)) => ArtifactHubPkg::created_at_of(existing)
+            .with_context(|| format!("cannot read createdAt from {}", path.display()))?,
+        _ => bail!("no release time: pass --created-at (RFC 3339, as in 2026-12-01T00:00:00Z)"),
+    };
+    let package = ArtifactHubPkg::from_metadata(&metadata, &created_at, questions.as_deref())
+        .with_context(|| {
+            format!(
+                "cannot make the Artifact Hub package from {}",
+                args.metadata.display()
+            )
+        })?;
+    let text = package.to_file_text();
+    match &args.output {
+        Some(path) if args.check => {
+            if existing.as_deref() != Some(text.as_str()) {
+                eprintln!(
+                    "host-test: {} is out of date: regenerate it with `make artifacthub`",
+                    path.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            eprintln!("host-test: {} is up to date", path.display());
+        }
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
