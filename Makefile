@@ -15,7 +15,7 @@ WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-gl
 	--enable-nontrapping-float-to-int
 
 .PHONY: all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
-	artifacthub artifacthub-check
+	registry-server artifacthub artifacthub-check
 .DELETE_ON_ERROR:
 
 all: policy harness
@@ -51,8 +51,13 @@ clippy: wasm-target
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo clippy --locked --target $(WASM_TARGET) -p restricted-pod-policy -- -D warnings
 
-# Unit tests, native conformance, and the end-to-end fixtures through the built module.
-unit-tests: policy
+# The registry the push/pull tests start on loopback.
+registry-server:
+	@command -v docker-registry >/dev/null || (apt-get update && apt-get install -y docker-registry)
+
+# Unit tests, native conformance, the end-to-end fixtures through the built module, and push/pull
+# through a real registry.
+unit-tests: policy registry-server
 	cargo test --locked --workspace
 
 conformance: policy harness

@@ -1,12 +1,13 @@
 //! Runs Kubewarden policy modules natively, the way Kubewarden's policy-server does: a waPC host on
 //! wasmtime, the policy evaluator on top of it, and the Pod Security Admission conformance run;
-//! and distributes them the way kwctl does: metadata and Artifact Hub package.
+//! and distributes them the way kwctl does: metadata, Artifact Hub package, OCI registries.
 
 pub mod artifacthub;
 pub mod conformance;
 pub mod evaluator;
 pub mod input;
 pub mod metadata;
+pub mod registry;
 pub mod wapc_host;
 
 pub use evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};

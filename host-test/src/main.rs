@@ -1,9 +1,9 @@
 //! `host-test`: evaluates admission requests with a Kubewarden policy module, like `kwctl run`,
-//! runs the Pod Security Admission conformance corpus, and does what `kwctl annotate`
-//! and `kwctl scaffold artifacthub` do.
+//! runs the Pod Security Admission conformance corpus, and does what `kwctl annotate`,
+//! `kwctl scaffold artifacthub`, `kwctl push` and `kwctl pull` do.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,9 @@ use host_test::artifacthub::ArtifactHubPkg;
 use host_test::conformance::run_conformance;
 use host_test::input::{read_admission_request, read_document, request_files};
 use host_test::metadata::{ExecutionMode, Metadata, annotate, read_embedded_metadata};
+use host_test::registry::{
+    PASSWORD_VARIABLE, RegistryClient, StoredPolicy, is_registry_location, registry_auth,
+};
 use host_test::wapc_host::DEFAULT_TIMEOUT;
 use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 
@@ -40,6 +43,10 @@ enum Command {
     /// Generate distribution files from the metadata.
     #[command(subcommand)]
     Scaffold(ScaffoldCommand),
+    /// Push an annotated module to an OCI registry, like `kwctl push`.
+    Push(PushArgs),
+    /// Pull a module from an OCI registry into a file, like `kwctl pull`.
+    Pull(PullArgs),
 }
 
 #[derive(Subcommand)]
@@ -84,10 +91,56 @@ struct ArtifacthubArgs {
 }
 
 #[derive(Args)]
+struct RegistryArgs {
+    /// Talk plain HTTP to the registry instead of HTTPS.
+    #[arg(long)]
+    insecure: bool,
+    /// Log in with this user; the password is read from the environment variable REGISTRY_PASSWORD.
+    #[arg(long, value_name = "NAME")]
+    username: Option<String>,
+}
+
+impl RegistryArgs {
+    fn client(&self) -> anyhow::Result<RegistryClient> {
+        let password = std::env::var(PASSWORD_VARIABLE).ok();
+        RegistryClient::new(
+            self.insecure,
+            registry_auth(self.username.as_deref(), password)?,
+        )
+    }
+}
+
+#[derive(Args)]
+struct PushArgs {
+    /// The annotated module.
+    #[arg(value_name = "MODULE.wasm")]
+    module: PathBuf,
+    /// Where to push it.
+    #[arg(value_name = "registry://HOST/REPOSITORY:TAG")]
+    location: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Args)]
+struct PullArgs {
+    /// What to pull.
+    #[arg(value_name = "registry://HOST/REPOSITORY:TAG")]
+    location: String,
+    /// Where to write the module.
+    #[arg(short, long, value_name = "FILE.wasm")]
+    output: PathBuf,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+#[derive(Args)]
 struct PolicyArgs {
-    /// The policy module (.wasm).
-    #[arg(long, value_name = "FILE.wasm")]
+    /// The policy module: a .wasm file or registry://HOST/REPOSITORY:TAG.
+    #[arg(long, value_name = "FILE.wasm|registry://…")]
     policy: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
     /// Evaluation deadline in seconds (policy-server's --policy-timeout).
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout,
           default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
@@ -149,6 +202,8 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance(&args),
         Command::Annotate(args) => annotate_module(&args),
         Command::Scaffold(ScaffoldCommand::Artifacthub(args)) => scaffold_artifacthub(&args),
+        Command::Push(args) => push(&args),
+        Command::Pull(args) => pull(&args),
     };
     match outcome {
         Ok(exit_code) => exit_code,
@@ -165,10 +220,19 @@ struct LoadedPolicy {
     metadata: Option<Metadata>,
 }
 
-/// Reads the module, refuses malformed or non-waPC metadata, compiles it.
+/// Reads the module from its file or registry, refuses malformed or non-waPC metadata, compiles it.
 fn load_policy(args: &PolicyArgs) -> anyhow::Result<LoadedPolicy> {
-    let wasm = std::fs::read(&args.policy)
-        .with_context(|| format!("cannot read the policy module {}", args.policy))?;
+    let wasm = if is_registry_location(&args.policy) {
+        let (wasm, stored) = args.registry.client()?.pull(&args.policy)?;
+        eprintln!(
+            "host-test: pulled {} ({})",
+            args.policy, stored.manifest_digest
+        );
+        wasm
+    } else {
+        std::fs::read(&args.policy)
+            .with_context(|| format!("cannot read the policy module {}", args.policy))?
+    };
     let context = || format!("cannot load the policy module {}", args.policy);
     let metadata = read_embedded_metadata(&wasm).with_context(context)?;
     if let Some(metadata) = &metadata {
@@ -357,6 +421,39 @@ fn scaffold_artifacthub(args: &ArtifacthubArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => print!("{text}"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One JSON line naming what the registry holds, for people and scripts alike.
+fn print_stored(location: &str, stored: &StoredPolicy, file: &Path) {
+    println!(
+        "{}",
+        serde_json::json!({
+            "location": location,
+            "manifestDigest": stored.manifest_digest,
+            "layerDigest": stored.layer_digest,
+            "file": file,
+        })
+    );
+}
+
+fn push(args: &PushArgs) -> anyhow::Result<ExitCode> {
+    let wasm = std::fs::read(&args.module)
+        .with_context(|| format!("cannot read the policy module {}", args.module.display()))?;
+    let stored = args
+        .registry
+        .client()?
+        .push(&wasm, &args.location)
+        .with_context(|| format!("cannot push {}", args.module.display()))?;
+    print_stored(&args.location, &stored, &args.module);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pull(args: &PullArgs) -> anyhow::Result<ExitCode> {
+    let (wasm, stored) = args.registry.client()?.pull(&args.location)?;
+    std::fs::write(&args.output, &wasm)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    print_stored(&args.location, &stored, &args.output);
     Ok(ExitCode::SUCCESS)
 }
 
