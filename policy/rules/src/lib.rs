@@ -13,6 +13,7 @@ pub mod level;
 pub mod pod;
 pub mod runtime_access;
 pub mod settings;
+mod strict;
 mod verdict;
 
 pub use admission::review;

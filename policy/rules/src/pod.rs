@@ -229,7 +229,7 @@ impl<'de> Deserialize<'de> for Volume {
                         volume.host_path = map.next_value()?;
                         volume.host_path.is_some()
                     } else {
-                        map.next_value::<Option<IgnoredAny>>()?.is_some()
+                        map.next_value::<Option<SourceObject>>()?.is_some()
                     };
                     if present {
                         volume.sources.push(key);
@@ -240,6 +240,30 @@ impl<'de> Deserialize<'de> for Volume {
         }
 
         deserializer.deserialize_map(VolumeVisitor)
+    }
+}
+
+/// A volume source other than hostPath: any object (its content is not read), never a scalar or list.
+struct SourceObject;
+
+impl<'de> Deserialize<'de> for SourceObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourceVisitor;
+
+        impl<'de> Visitor<'de> for SourceVisitor {
+            type Value = SourceObject;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a volume source object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SourceObject, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(SourceObject)
+            }
+        }
+
+        deserializer.deserialize_map(SourceVisitor)
     }
 }
 
