@@ -19,7 +19,9 @@ fn module() -> WapcModule {
 /// Sends a raw `validate` payload and returns the guest's ValidationResponse.
 fn validate_raw(module: &WapcModule, payload: &[u8]) -> Value {
     let started = Instant::now();
-    let response = module.call("validate", payload).expect("the guest answers, never traps");
+    let response = module
+        .call("validate", payload)
+        .expect("the guest answers, never traps");
     assert!(started.elapsed() < DEADLINE, "took {:?}", started.elapsed());
     serde_json::from_slice(&response).expect("a ValidationResponse")
 }
@@ -38,7 +40,10 @@ fn validate(module: &WapcModule, object: Value) -> Value {
 fn assert_bad_request(response: &Value, about: &str) {
     assert_eq!(response["accepted"], false, "{about}: {response}");
     assert_eq!(response["code"], 400, "{about}: {response}");
-    assert!(response["message"].as_str().is_some_and(|m| !m.is_empty()), "{about}: {response}");
+    assert!(
+        response["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{about}: {response}"
+    );
 }
 
 fn compliant_pod() -> Value {
@@ -72,8 +77,13 @@ const UNREAD: &[&str] = &[
 /// Every leaf and object the policy reads, as JSON pointers into [`compliant_pod`].
 fn read_paths(value: &Value, pointer: String, paths: &mut Vec<String>) {
     match value {
-        Value::Object(map) => map.iter().for_each(|(k, v)| read_paths(v, format!("{pointer}/{k}"), paths)),
-        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| read_paths(v, format!("{pointer}/{i}"), paths)),
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| read_paths(v, format!("{pointer}/{k}"), paths)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| read_paths(v, format!("{pointer}/{i}"), paths)),
         _ => {}
     }
     if !pointer.is_empty() && !UNREAD.contains(&pointer.as_str()) {
@@ -95,7 +105,13 @@ fn a_wrong_type_anywhere_a_field_is_read_is_rejected() {
     for path in paths {
         let original = compliant_pod().pointer(&path).unwrap().clone();
         // A value of another JSON type; `null` is "unset" in Kubernetes, so it is not among them.
-        for wrong in [json!(7), json!("text"), json!([1]), json!({"x": 1}), json!(true)] {
+        for wrong in [
+            json!(7),
+            json!("text"),
+            json!([1]),
+            json!({"x": 1}),
+            json!(true),
+        ] {
             let same_type = std::mem::discriminant(&wrong) == std::mem::discriminant(&original)
                 || (original.is_number() && wrong.is_number());
             if same_type {
@@ -118,9 +134,15 @@ fn missing_object_null_spec_and_non_objects_are_rejected() {
     request.as_object_mut().unwrap().remove("object");
     let payload = serde_json::to_vec(&json!({"request": request, "settings": {}})).unwrap();
     assert_bad_request(&validate_raw(&module, &payload), "no object");
-    assert_bad_request(&validate(&module, json!({"metadata": {}, "spec": null})), "null spec");
+    assert_bad_request(
+        &validate(&module, json!({"metadata": {}, "spec": null})),
+        "null spec",
+    );
     assert_bad_request(&validate(&module, json!([])), "a list");
-    assert_bad_request(&validate_raw(&module, b"{\"request\": 5}"), "request not an object");
+    assert_bad_request(
+        &validate_raw(&module, b"{\"request\": 5}"),
+        "request not an object",
+    );
     assert_bad_request(&validate_raw(&module, b""), "empty payload");
 }
 
@@ -130,7 +152,10 @@ fn ten_thousand_containers_get_a_verdict() {
     let containers: Vec<Value> = (0..10_000)
         .map(|i| json!({"name": format!("c{i}"), "image": "app:1", "securityContext": {"privileged": i % 2 == 0}}))
         .collect();
-    let response = validate(&module, json!({"metadata": {"name": "big"}, "spec": {"containers": containers}}));
+    let response = validate(
+        &module,
+        json!({"metadata": {"name": "big"}, "spec": {"containers": containers}}),
+    );
     assert_eq!(response["accepted"], false);
     assert!(response["message"].as_str().unwrap().contains("\"c9998\""));
 }
@@ -138,8 +163,9 @@ fn ten_thousand_containers_get_a_verdict() {
 #[test]
 fn ten_megabytes_of_annotations_get_a_verdict() {
     let module = module();
-    let annotations: serde_json::Map<String, Value> =
-        (0..10).map(|i| (format!("big/{i}"), json!("x".repeat(1 << 20)))).collect();
+    let annotations: serde_json::Map<String, Value> = (0..10)
+        .map(|i| (format!("big/{i}"), json!("x".repeat(1 << 20))))
+        .collect();
     let mut pod = compliant_pod();
     pod["metadata"]["annotations"] = Value::Object(annotations);
     assert_eq!(validate(&module, pod)["accepted"], true);
@@ -154,13 +180,19 @@ fn deeply_nested_json_gets_a_verdict_without_overflowing() {
         let read = format!(
             r#"{{"request": {{"uid": "h", "kind": {{"kind": "Pod"}}, "operation": "CREATE", "object": {{"spec": {{"containers": {nested}}}}}}}, "settings": {{}}}}"#
         );
-        assert_bad_request(&validate_raw(&module, read.as_bytes()), &format!("read field, depth {depth}"));
+        assert_bad_request(
+            &validate_raw(&module, read.as_bytes()),
+            &format!("read field, depth {depth}"),
+        );
         // In a field it skips without recursing: judged on what it reads, as if the field were absent.
         let skipped = format!(
             r#"{{"request": {{"uid": "h", "kind": {{"kind": "Pod"}}, "operation": "CREATE", "object": {{"spec": {{"containers": [{{"name": "a", "securityContext": {{"privileged": true}}}}], "x": {nested}}}}}}}, "settings": {{}}}}"#
         );
         let response = validate_raw(&module, skipped.as_bytes());
-        assert_eq!(response["code"], 403, "skipped field, depth {depth}: {response}");
+        assert_eq!(
+            response["code"], 403,
+            "skipped field, depth {depth}: {response}"
+        );
     }
 }
 
@@ -179,8 +211,22 @@ fn invalid_utf8_and_duplicate_keys_are_rejected() {
 #[test]
 fn one_evaluator_survives_every_hostile_request() {
     let module = module();
-    for payload in [&b"\xff"[..], b"null", b"[]", b"{\"request\":{}}", b"{\"request\":{\"operation\":\"CREATE\"}}"] {
-        assert_eq!(validate_raw(&module, payload)["accepted"], false, "{payload:?}");
+    for payload in [
+        &b"\xff"[..],
+        b"null",
+        b"[]",
+        b"{\"request\":{}}",
+        b"{\"request\":{\"operation\":\"CREATE\"}}",
+    ] {
+        assert_eq!(
+            validate_raw(&module, payload)["accepted"],
+            false,
+            "{payload:?}"
+        );
     }
-    assert_eq!(validate(&module, compliant_pod())["accepted"], true, "still answering");
+    assert_eq!(
+        validate(&module, compliant_pod())["accepted"],
+        true,
+        "still answering"
+    );
 }
