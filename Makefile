@@ -14,7 +14,7 @@ EXAMPLES := examples/admission-reviews
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int
 
-.PHONY: all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
+.PHONY: fuzz all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
 	registry-server artifacthub artifacthub-check
 .DELETE_ON_ERROR:
 
@@ -80,3 +80,16 @@ test: fmt-check clippy unit-tests conformance artifacthub-check
 clean:
 	cargo clean
 	rm -f policy.wasm annotated-policy.wasm
+
+# Fuzzing (not part of `make test`): each target for FUZZ_SECONDS, on nightly with libFuzzer. The
+# committed seeds in fuzz/corpus/ are read; what the run discovers goes to fuzz/target/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := validate_payload validate_pod settings
+
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p target/corpus/$$target corpus/$$target; \
+	  cargo +nightly fuzz run $$target target/corpus/$$target corpus/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | tee target/$$target.log | grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|==[0-9]+== ERROR|SUMMARY)'; \
+	done
