@@ -145,6 +145,9 @@ impl PolicyEvaluator {
             Err(GuestCallError::GuestFailure(message) | GuestCallError::Aborted(message)) => {
                 return internal_error(uid, format!("Guest call failure: {message}"));
             }
+            Err(error @ GuestCallError::MemoryLimitExceeded(_)) => {
+                return internal_error(uid, format!("Guest call failure: {error}"));
+            }
         };
         match serde_json::from_slice::<ValidationResponse>(&answer) {
             Ok(response) => admission_response(uid, admission_request.get("object"), response),

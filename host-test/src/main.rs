@@ -145,6 +145,9 @@ struct PolicyArgs {
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout,
           default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
     timeout: f64,
+    /// Memory one instance of the module may use, in MiB; unlimited when unset, as in policy-server.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    max_memory: Option<u32>,
 }
 
 #[derive(Args)]
@@ -246,7 +249,10 @@ fn load_policy(args: &PolicyArgs) -> anyhow::Result<LoadedPolicy> {
     let runtime = WapcRuntime::new()?;
     let started = Instant::now();
     let timeout = Duration::from_secs_f64(args.timeout);
-    let module = WapcModule::new(&runtime, &wasm, timeout).with_context(context)?;
+    let mut module = WapcModule::new(&runtime, &wasm, timeout).with_context(context)?;
+    if let Some(mib) = args.max_memory {
+        module = module.with_max_memory(usize::try_from(mib)? << 20);
+    }
     eprintln!(
         "host-test: compiled {} in {} ms",
         args.policy,

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use wasmtime::{
-    Caller, Config, Engine, Extern, ExternType, InstancePre, Linker, Module, Store, Trap,
+    Caller, Config, Engine, Extern, ExternType, InstancePre, Linker, Module, Store, StoreLimits,
+    StoreLimitsBuilder, Trap,
 };
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -99,6 +100,8 @@ pub enum GuestCallError {
     GuestFailure(String),
     /// The guest trapped, exited, or broke the waPC ABI (for instance with an out-of-bounds pointer).
     Aborted(String),
+    /// The guest tried to grow its memory past the limit (bytes).
+    MemoryLimitExceeded(usize),
 }
 
 impl fmt::Display for GuestCallError {
@@ -107,6 +110,9 @@ impl fmt::Display for GuestCallError {
             Self::DeadlineExceeded => f.write_str("guest execution deadline exceeded"),
             Self::GuestFailure(message) => write!(f, "guest call failure: {message}"),
             Self::Aborted(message) => write!(f, "guest aborted: {message}"),
+            Self::MemoryLimitExceeded(limit) => {
+                write!(f, "guest exceeded the memory limit of {} MiB", limit >> 20)
+            }
         }
     }
 }
@@ -119,6 +125,8 @@ pub struct WapcModule {
     runtime: WapcRuntime,
     instance_pre: InstancePre<GuestState>,
     deadline_ticks: u64,
+    /// Bytes of linear memory one instance may grow to; `None` is policy-server's "no limit".
+    max_memory: Option<usize>,
 }
 
 impl WapcModule {
@@ -145,7 +153,15 @@ impl WapcModule {
             runtime: runtime.clone(),
             instance_pre,
             deadline_ticks: deadline_ticks(timeout),
+            max_memory: None,
         })
+    }
+
+    /// Limits each instance's linear memory to `bytes`: a guest that grows past it is stopped with
+    /// [`GuestCallError::MemoryLimitExceeded`] instead of taking the host's memory.
+    pub fn with_max_memory(mut self, bytes: usize) -> Self {
+        self.max_memory = Some(bytes);
+        self
     }
 
     /// Reads and compiles the module at `path`.
@@ -162,14 +178,24 @@ impl WapcModule {
 
     /// Runs `operation` with `payload` in a fresh instance and returns the guest's response.
     pub fn call(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestCallError> {
-        let state = GuestState::new(operation.as_bytes().to_vec(), payload.to_vec());
+        let mut state = GuestState::new(operation.as_bytes().to_vec(), payload.to_vec());
+        if let Some(bytes) = self.max_memory {
+            state.limits = StoreLimitsBuilder::new()
+                .memory_size(bytes)
+                .trap_on_grow_failure(true)
+                .build();
+        }
         let mut store = Store::new(&self.runtime.engine, state);
+        store.limiter(|state| &mut state.limits);
         // Set before instantiation: a start function or `wapc_init` runs under the same deadline.
         store.set_epoch_deadline(self.deadline_ticks);
         store.epoch_deadline_trap();
 
         let result = self.run_guest_call(&mut store, operation.len(), payload.len());
-        let status = result.map_err(abort_reason)?;
+        let status = result.map_err(|error| match self.max_memory {
+            Some(limit) if is_memory_limit(&error) => GuestCallError::MemoryLimitExceeded(limit),
+            _ => abort_reason(error),
+        })?;
         let state = store.into_data();
         if status == 0 {
             let message = state.guest_error.map_or_else(
@@ -221,6 +247,15 @@ fn check_wapc_exports(module: &Module) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// wasmtime reports a refused `memory.grow` (with `trap_on_grow_failure`) as this error.
+fn is_memory_limit(error: &wasmtime::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .to_string()
+            .contains("forcing trap when growing memory")
+    })
+}
+
 fn abort_reason(error: wasmtime::Error) -> GuestCallError {
     if let Some(trap) = error.downcast_ref::<Trap>() {
         if *trap == Trap::Interrupt {
@@ -239,6 +274,7 @@ fn abort_reason(error: wasmtime::Error) -> GuestCallError {
 /// What one call's store holds: WASI and the buffers the waPC imports exchange.
 struct GuestState {
     wasi: WasiP1Ctx,
+    limits: StoreLimits,
     operation: Vec<u8>,
     payload: Vec<u8>,
     guest_response: Option<Vec<u8>>,
@@ -256,6 +292,7 @@ impl GuestState {
             .build_p1();
         Self {
             wasi,
+            limits: StoreLimits::default(),
             operation,
             payload,
             guest_response: None,

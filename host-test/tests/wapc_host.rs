@@ -142,6 +142,45 @@ fn a_trap_is_an_abort_not_a_panic() {
     );
 }
 
+/// Grows its memory by 1 MiB (16 pages) until `memory.grow` fails, then answers "ok".
+fn memory_hog() -> String {
+    format!(
+        r#"(module {WAPC_GUEST_PRELUDE}
+  (data (i32.const 0) "ok")
+  (func (export "__guest_call") (param i32 i32) (result i32)
+    (loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))
+    (call $guest_response (i32.const 0) (i32.const 2))
+    (i32.const 1)))"#
+    )
+}
+
+#[test]
+fn a_memory_hog_is_stopped_at_the_limit() {
+    let module = compile(&memory_hog(), TIMEOUT)
+        .unwrap()
+        .with_max_memory(64 << 20);
+    let error = module.call("x", b"").unwrap_err();
+    assert_eq!(error, GuestCallError::MemoryLimitExceeded(64 << 20));
+    assert_eq!(
+        error.to_string(),
+        "guest exceeded the memory limit of 64 MiB"
+    );
+    // Each call gets the whole limit again: the limit is per instance.
+    assert_eq!(
+        module.call("x", b"").unwrap_err(),
+        GuestCallError::MemoryLimitExceeded(64 << 20)
+    );
+}
+
+#[test]
+fn the_real_policy_fits_in_a_small_limit() {
+    let runtime = host_test::WapcRuntime::new().unwrap();
+    let module = host_test::WapcModule::from_file(&runtime, &common::real_policy_path(), TIMEOUT)
+        .unwrap()
+        .with_max_memory(16 << 20);
+    assert_eq!(module.call("protocol_version", b"").unwrap(), br#""v1""#);
+}
+
 #[test]
 fn out_of_bounds_pointers_are_an_abort_not_a_panic() {
     for call in [
