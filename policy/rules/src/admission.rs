@@ -1,5 +1,6 @@
 //! Admission semantics: which requests are evaluated, at which levels, and what the response says.
-//! Follows Kubernetes' Pod Security Admission, except that pod controllers are rejected by default.
+//! Follows Kubernetes' Pod Security Admission, except that pod controllers are rejected by default
+//! and the runtime guard applies on top, where PSA exempts too.
 
 use crate::checks::{self, Forbidden};
 use crate::level::Policy;
@@ -20,7 +21,6 @@ struct AdmissionRequest<'a> {
     #[serde(default)]
     kind: GroupVersionKind,
     resource: Option<GroupVersionResource>,
-    #[serde(default)]
     sub_resource: Option<String>,
     name: Option<String>,
     namespace: Option<String>,
@@ -191,14 +191,15 @@ pub fn review(request: &[u8], settings: &Settings) -> Verdict {
 
 fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Verdict, String> {
     let operation = request.operation.as_deref().unwrap_or_default();
-    if !matches!(operation, "CREATE" | "UPDATE") {
-        // DELETE and CONNECT cannot make a pod run anything new.
-        if matches!(operation, "DELETE" | "CONNECT") {
-            return Ok(Verdict::allow());
+    match operation {
+        "CREATE" | "UPDATE" => {}
+        // Neither can make a pod run anything new.
+        "DELETE" | "CONNECT" => return Ok(Verdict::allow()),
+        other => {
+            return Err(format!(
+                "unsupported operation {other:?}: expected CREATE, UPDATE, DELETE or CONNECT"
+            ));
         }
-        return Err(format!(
-            "unsupported operation {operation:?}: expected CREATE, UPDATE, DELETE or CONNECT"
-        ));
     }
     let target = Target::of(request)?;
     let sub_resource = request.sub_resource.as_deref().unwrap_or_default();

@@ -18,15 +18,6 @@ impl Verdict {
         }
     }
 
-    pub fn deny(message: String) -> Self {
-        Verdict {
-            allowed: false,
-            message: Some(message),
-            code: Some(403),
-            ..Verdict::default()
-        }
-    }
-
     /// A request the policy cannot read: rejected, never let through.
     pub fn bad_request(message: String) -> Self {
         Verdict {
