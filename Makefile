@@ -14,7 +14,7 @@ EXAMPLES := examples/admission-reviews
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int
 
-.PHONY: fuzz all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
+.PHONY: binaryen fuzz all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
 	registry-server artifacthub artifacthub-check
 .DELETE_ON_ERROR:
 
@@ -25,7 +25,12 @@ wasm-target:
 
 # The module, at the repository root: policy.wasm as built (and shrunk by wasm-opt when binaryen is
 # installed), and annotated-policy.wasm, the one to push, carrying metadata.yml and the README.
-policy: wasm-target harness
+# wasm-opt, from Debian's binaryen; without it (no apt, no root) the module is left as cargo built it.
+binaryen:
+	@command -v wasm-opt >/dev/null || (apt-get update -qq && apt-get install -y -qq binaryen) \
+		|| echo "binaryen could not be installed: the module will not be shrunk by wasm-opt"
+
+policy: wasm-target harness binaryen
 	cargo build --locked --release --target $(WASM_TARGET) -p restricted-pod-policy
 	cp $(MODULE_BUILD) policy.wasm
 	@echo "policy.wasm: $$(stat -c %s policy.wasm) bytes from cargo"

@@ -1,5 +1,5 @@
-//! The end-to-end fixtures in `test_data/`: each AdmissionReview goes through the built module
-//! (`policy.wasm`) and must get the outcome `test_data/cases.yaml` gives it.
+//! The end-to-end fixtures in `test_data/`: each AdmissionReview in `requests/` goes through the
+//! built module (`policy.wasm`) and must get the outcome `test_data/cases.yaml` gives it.
 
 mod common;
 
@@ -41,6 +41,10 @@ fn empty_settings() -> Value {
 
 fn test_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../test_data")
+}
+
+fn requests() -> PathBuf {
+    test_data().join("requests")
 }
 
 fn cases() -> Vec<Case> {
@@ -98,7 +102,7 @@ fn every_case_gets_its_expected_outcome() {
     let mut failures = Vec::new();
     let mut evaluated = 0;
     for case in cases.iter().filter(|case| case.settings_error.is_none()) {
-        let request = read_admission_request(&test_data().join(&case.request)).unwrap();
+        let request = read_admission_request(&requests().join(&case.request)).unwrap();
         let evaluator = PolicyEvaluator::new(module.clone(), case.settings.clone())
             .unwrap_or_else(|e| panic!("{}: settings refused: {e:#}", case.request));
         let response = evaluator.validate(&request);
@@ -134,7 +138,7 @@ fn refused_settings_make_the_harness_exit_non_zero() {
             .arg("--policy")
             .arg(real_policy_path())
             .arg("--request")
-            .arg(test_data().join(&case.request))
+            .arg(requests().join(&case.request))
             .arg("--settings-json")
             .arg(case.settings.to_string())
             .output()
@@ -165,12 +169,12 @@ fn refused_settings_make_the_harness_exit_non_zero() {
 #[test]
 fn every_request_file_has_a_case() {
     let listed: Vec<String> = cases().into_iter().map(|case| case.request).collect();
-    for entry in std::fs::read_dir(test_data()).unwrap() {
+    for entry in std::fs::read_dir(requests()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".json") {
             assert!(
                 listed.contains(&name),
-                "test_data/{name} is not in cases.yaml"
+                "test_data/requests/{name} is not in cases.yaml"
             );
         }
     }

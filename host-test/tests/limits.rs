@@ -11,7 +11,7 @@ fn run_with_limit(mib: &str) -> std::process::Output {
         .args(["run", "--max-memory", mib, "--policy"])
         .arg(real_policy_path())
         .arg("--request")
-        .arg(workspace_file("test_data/check-privileged.json"))
+        .arg(workspace_file("test_data/requests/check-privileged.json"))
         .output()
         .unwrap()
 }
