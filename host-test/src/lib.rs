@@ -7,8 +7,9 @@ pub mod conformance;
 pub mod evaluator;
 pub mod input;
 pub mod metadata;
+pub mod module_cache;
 pub mod registry;
 pub mod wapc_host;
 
 pub use evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};
-pub use wapc_host::{GuestCallError, WapcModule, WapcRuntime};
+pub use wapc_host::{GuestCallError, WapcModule, WapcRuntime, WarmInstance};

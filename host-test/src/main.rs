@@ -15,6 +15,7 @@ use host_test::artifacthub::ArtifactHubPkg;
 use host_test::conformance::run_conformance;
 use host_test::input::{read_admission_request, read_document, request_files};
 use host_test::metadata::{ExecutionMode, Metadata, annotate, read_embedded_metadata};
+use host_test::module_cache::{CacheOutcome, ModuleCache};
 use host_test::registry::{
     PASSWORD_VARIABLE, RegistryClient, StoredPolicy, is_registry_location, registry_auth,
 };
@@ -148,6 +149,9 @@ struct PolicyArgs {
     /// Memory one instance of the module may use, in MiB; unlimited when unset, as in policy-server.
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
     max_memory: Option<u32>,
+    /// Compile the module even when the compiled-module cache holds it, and store nothing.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Args)]
@@ -249,12 +253,23 @@ fn load_policy(args: &PolicyArgs) -> anyhow::Result<LoadedPolicy> {
     let runtime = WapcRuntime::new()?;
     let started = Instant::now();
     let timeout = Duration::from_secs_f64(args.timeout);
-    let mut module = WapcModule::new(&runtime, &wasm, timeout).with_context(context)?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        ModuleCache::user_default()
+    };
+    let (mut module, outcome) =
+        WapcModule::load(&runtime, &wasm, timeout, cache.as_ref()).with_context(context)?;
     if let Some(mib) = args.max_memory {
         module = module.with_max_memory(usize::try_from(mib)? << 20);
     }
+    let how = match outcome {
+        CacheOutcome::Hit => "loaded from the compiled-module cache",
+        CacheOutcome::Miss | CacheOutcome::Recompiled => "compiled (and cached)",
+        CacheOutcome::Bypassed => "compiled",
+    };
     eprintln!(
-        "host-test: compiled {} in {} ms",
+        "host-test: {} {how} in {} ms",
         args.policy,
         started.elapsed().as_millis()
     );

@@ -18,9 +18,11 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use wasmtime::{
     Caller, Config, Engine, Extern, ExternType, InstancePre, Linker, Module, Store, StoreLimits,
-    StoreLimitsBuilder, Trap,
+    StoreLimitsBuilder, Trap, TypedFunc,
 };
 use wasmtime_wasi::WasiCtxBuilder;
+
+use crate::module_cache::{CacheOutcome, ModuleCache};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 /// How often the epoch advances. policy-server ticks every second; a finer tick makes a deadline
@@ -132,10 +134,34 @@ pub struct WapcModule {
 impl WapcModule {
     /// Compiles the module binary `wasm` and links the waPC and WASI imports.
     pub fn new(runtime: &WapcRuntime, wasm: &[u8], timeout: Duration) -> anyhow::Result<Self> {
-        let module = Module::new(&runtime.engine, wasm)
-            .map_err(anyhow::Error::from)
-            .context("cannot compile the WebAssembly module")?;
-        check_wapc_exports(&module)?;
+        Self::load(runtime, wasm, timeout, None).map(|(module, _)| module)
+    }
+
+    /// Like [`WapcModule::new`], but takes the compiled module from `cache` when it holds one for
+    /// these bytes (and stores it there otherwise); says whether it did.
+    pub fn load(
+        runtime: &WapcRuntime,
+        wasm: &[u8],
+        timeout: Duration,
+        cache: Option<&ModuleCache>,
+    ) -> anyhow::Result<(Self, CacheOutcome)> {
+        let (module, outcome) = match cache {
+            Some(cache) => cache.load(&runtime.engine, wasm),
+            None => {
+                Module::new(&runtime.engine, wasm).map(|module| (module, CacheOutcome::Bypassed))
+            }
+        }
+        .map_err(anyhow::Error::from)
+        .context("cannot compile the WebAssembly module")?;
+        Self::from_compiled(runtime, &module, timeout).map(|module| (module, outcome))
+    }
+
+    fn from_compiled(
+        runtime: &WapcRuntime,
+        module: &Module,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        check_wapc_exports(module)?;
         let mut linker = Linker::new(&runtime.engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| {
             &mut state.wasi
@@ -146,7 +172,7 @@ impl WapcModule {
             .map_err(anyhow::Error::from)
             .context("cannot link the waPC imports")?;
         let instance_pre = linker
-            .instantiate_pre(&module)
+            .instantiate_pre(module)
             .map_err(anyhow::Error::from)
             .context("the module imports something this host does not provide")?;
         Ok(Self {
@@ -178,7 +204,17 @@ impl WapcModule {
 
     /// Runs `operation` with `payload` in a fresh instance and returns the guest's response.
     pub fn call(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestCallError> {
-        let mut state = GuestState::new(operation.as_bytes().to_vec(), payload.to_vec());
+        // The deadline is set before instantiation: a start function or `wapc_init` runs under it.
+        let mut store = self.new_store(operation.as_bytes(), payload);
+
+        let result = self.run_guest_call(&mut store, operation.len(), payload.len());
+        let status = result.map_err(|error| call_error(self.max_memory, error))?;
+        call_answer(status, store.data_mut())
+    }
+
+    /// A store with this module's limits and `operation`/`payload` ready for `__guest_request`.
+    fn new_store(&self, operation: &[u8], payload: &[u8]) -> Store<GuestState> {
+        let mut state = GuestState::new(operation.to_vec(), payload.to_vec());
         if let Some(bytes) = self.max_memory {
             state.limits = StoreLimitsBuilder::new()
                 .memory_size(bytes)
@@ -187,25 +223,33 @@ impl WapcModule {
         }
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|state| &mut state.limits);
-        // Set before instantiation: a start function or `wapc_init` runs under the same deadline.
         store.set_epoch_deadline(self.deadline_ticks);
         store.epoch_deadline_trap();
+        store
+    }
 
-        let result = self.run_guest_call(&mut store, operation.len(), payload.len());
-        let status = result.map_err(|error| match self.max_memory {
-            Some(limit) if is_memory_limit(&error) => GuestCallError::MemoryLimitExceeded(limit),
-            _ => abort_reason(error),
-        })?;
-        let state = store.into_data();
-        if status == 0 {
-            let message = state.guest_error.map_or_else(
-                || "no error message set for call failure".to_string(),
-                |error| String::from_utf8_lossy(&error).into_owned(),
-            );
-            return Err(GuestCallError::GuestFailure(message));
-        }
-        state.guest_response.ok_or_else(|| {
-            GuestCallError::GuestFailure("no response set for call success".to_string())
+    /// One instance that stays alive across calls: instantiated, `_start` and `wapc_init` run once,
+    /// then every [`WarmInstance::call`] is one `__guest_call`. This is what `kwctl bench` measures;
+    /// it is not policy-server's isolation (state may carry from one call to the next), which
+    /// [`WapcModule::call`] keeps.
+    pub fn instantiate_warm(&self) -> Result<WarmInstance, GuestCallError> {
+        let mut store = self.new_store(b"", b"");
+        let started = (|| -> wasmtime::Result<_> {
+            let instance = self.instance_pre.instantiate(&mut store)?;
+            for initializer in ["_start", "wapc_init"] {
+                if let Some(function) = instance.get_func(&mut store, initializer) {
+                    function.typed::<(), ()>(&store)?.call(&mut store, ())?;
+                }
+            }
+            instance.get_typed_func::<(i32, i32), i32>(&mut store, "__guest_call")
+        })();
+        let guest_call = started.map_err(|error| call_error(self.max_memory, error))?;
+        Ok(WarmInstance {
+            store,
+            guest_call,
+            deadline_ticks: self.deadline_ticks,
+            max_memory: self.max_memory,
+            broken: false,
         })
     }
 
@@ -226,6 +270,68 @@ impl WapcModule {
         let payload_len = i32::try_from(payload_len)?;
         guest_call.call(&mut *store, (operation_len, payload_len))
     }
+}
+
+/// An instance kept across calls (see [`WapcModule::instantiate_warm`]). Each call gets the whole
+/// deadline again; after a trap or timeout the instance refuses further calls.
+pub struct WarmInstance {
+    store: Store<GuestState>,
+    guest_call: TypedFunc<(i32, i32), i32>,
+    deadline_ticks: u64,
+    max_memory: Option<usize>,
+    broken: bool,
+}
+
+impl WarmInstance {
+    /// Runs `operation` with `payload` in this instance: one `__guest_call`.
+    pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestCallError> {
+        if self.broken {
+            return Err(GuestCallError::Aborted(
+                "the warm instance was stopped by an earlier call".to_string(),
+            ));
+        }
+        let state = self.store.data_mut();
+        state.operation.clear();
+        state.operation.extend_from_slice(operation.as_bytes());
+        state.payload.clear();
+        state.payload.extend_from_slice(payload);
+        state.guest_response = None;
+        state.guest_error = None;
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        let result = (|| -> wasmtime::Result<i32> {
+            let operation_len = i32::try_from(operation.len())?;
+            let payload_len = i32::try_from(payload.len())?;
+            self.guest_call
+                .call(&mut self.store, (operation_len, payload_len))
+        })();
+        let status = result.map_err(|error| {
+            self.broken = true;
+            call_error(self.max_memory, error)
+        })?;
+        call_answer(status, self.store.data_mut())
+    }
+}
+
+fn call_error(max_memory: Option<usize>, error: wasmtime::Error) -> GuestCallError {
+    match max_memory {
+        Some(limit) if is_memory_limit(&error) => GuestCallError::MemoryLimitExceeded(limit),
+        _ => abort_reason(error),
+    }
+}
+
+/// The response of a finished `__guest_call` that returned `status`.
+fn call_answer(status: i32, state: &mut GuestState) -> Result<Vec<u8>, GuestCallError> {
+    if status == 0 {
+        let message = state.guest_error.take().map_or_else(
+            || "no error message set for call failure".to_string(),
+            |error| String::from_utf8_lossy(&error).into_owned(),
+        );
+        return Err(GuestCallError::GuestFailure(message));
+    }
+    state
+        .guest_response
+        .take()
+        .ok_or_else(|| GuestCallError::GuestFailure("no response set for call success".to_string()))
 }
 
 /// Ticks until the deadline: one more than the timeout needs, because the current tick is already

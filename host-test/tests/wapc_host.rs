@@ -300,3 +300,78 @@ fn garbage_is_not_a_module() {
         "{error:#}"
     );
 }
+
+/// Counts its calls in a global, so a test sees whether state carries from one call to the next.
+fn counting_guest() -> String {
+    format!(
+        r#"(module {WAPC_GUEST_PRELUDE}
+  (global $calls (mut i32) (i32.const 0))
+  (func (export "__guest_call") (param $op_len i32) (param $payload_len i32) (result i32)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i32.store8 (i32.const 0) (i32.add (i32.const 48) (global.get $calls)))
+    (call $guest_response (i32.const 0) (i32.const 1))
+    (i32.const 1)))"#
+    )
+}
+
+#[test]
+fn a_warm_instance_keeps_its_state_and_call_keeps_a_fresh_one() {
+    let module = compile(&counting_guest(), TIMEOUT).unwrap();
+    let mut warm = module.instantiate_warm().unwrap();
+    assert_eq!(warm.call("x", b"").unwrap(), b"1");
+    assert_eq!(warm.call("x", b"").unwrap(), b"2");
+    assert_eq!(warm.call("x", b"").unwrap(), b"3");
+    // The policy-server path is unchanged: every call starts from scratch.
+    assert_eq!(module.call("x", b"").unwrap(), b"1");
+    assert_eq!(module.call("x", b"").unwrap(), b"1");
+}
+
+#[test]
+fn a_warm_instance_answers_each_call_with_its_own_payload() {
+    let module = compile(&echo_guest(), TIMEOUT).unwrap();
+    let mut warm = module.instantiate_warm().unwrap();
+    assert_eq!(warm.call("hello", b" world").unwrap(), b"hello world");
+    assert_eq!(warm.call("ab", b"").unwrap(), b"ab");
+}
+
+#[test]
+fn a_warm_instance_gets_the_deadline_on_every_call_and_stops_after_a_timeout() {
+    let wat = format!(
+        r#"(module {WAPC_GUEST_PRELUDE}
+  (func (export "__guest_call") (param $op_len i32) (param i32) (result i32)
+    (if (i32.eq (local.get $op_len) (i32.const 4)) (then (loop $forever (br $forever))))
+    (call $guest_response (i32.const 0) (i32.const 0))
+    (i32.const 1)))"#
+    );
+    let module = compile(&wat, Duration::from_millis(200)).unwrap();
+    let mut warm = module.instantiate_warm().unwrap();
+    // Calls that together outlast the deadline each get a deadline of their own.
+    for _ in 0..4 {
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(warm.call("ok", b"").unwrap(), b"");
+    }
+    assert_eq!(
+        warm.call("loop", b"").unwrap_err(),
+        GuestCallError::DeadlineExceeded
+    );
+    assert!(matches!(
+        warm.call("ok", b"").unwrap_err(),
+        GuestCallError::Aborted(_)
+    ));
+}
+
+#[test]
+fn a_warm_real_policy_answers_repeatedly() {
+    let runtime = host_test::WapcRuntime::new().unwrap();
+    let module =
+        host_test::WapcModule::from_file(&runtime, &common::real_policy_path(), TIMEOUT).unwrap();
+    let mut warm = module.instantiate_warm().unwrap();
+    for _ in 0..3 {
+        assert_eq!(warm.call("protocol_version", b"").unwrap(), br#""v1""#);
+        let answer = warm.call("validate_settings", b"{}").unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&answer).unwrap()["valid"],
+            true
+        );
+    }
+}
