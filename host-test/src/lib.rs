@@ -3,6 +3,8 @@
 //! and distributes them the way kwctl does: metadata, Artifact Hub package, OCI registries.
 
 pub mod artifacthub;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod conformance;
 pub mod evaluator;
 pub mod input;

@@ -48,6 +48,29 @@ enum Command {
     Push(PushArgs),
     /// Pull a module from an OCI registry into a file, like `kwctl pull`.
     Pull(PullArgs),
+    /// Measure parse, native rules, warm and fresh instances and compile time; write BENCHMARKS.md.
+    #[cfg(feature = "bench")]
+    Bench(BenchArgs),
+}
+
+#[cfg(feature = "bench")]
+#[derive(Args)]
+struct BenchArgs {
+    /// The policy module.
+    #[arg(long, value_name = "FILE.wasm")]
+    policy: PathBuf,
+    /// A folder of AdmissionReviews (one must have "typical" in its name: the scaling template).
+    #[arg(long, value_name = "DIR")]
+    requests: PathBuf,
+    /// Timed iterations per request and measure.
+    #[arg(long, default_value_t = 2000)]
+    iterations: usize,
+    /// Timed compilations of the module.
+    #[arg(long, default_value_t = 5)]
+    compilations: usize,
+    /// Where to write the Markdown report.
+    #[arg(short, long, value_name = "FILE.md", default_value = "BENCHMARKS.md")]
+    output: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -211,6 +234,8 @@ fn main() -> ExitCode {
         Command::Scaffold(ScaffoldCommand::Artifacthub(args)) => scaffold_artifacthub(&args),
         Command::Push(args) => push(&args),
         Command::Pull(args) => pull(&args),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench(&args),
     };
     match outcome {
         Ok(exit_code) => exit_code,
@@ -467,6 +492,28 @@ fn push(args: &PushArgs) -> anyhow::Result<ExitCode> {
         .push(&wasm, &args.location)
         .with_context(|| format!("cannot push {}", args.module.display()))?;
     print_stored(&args.location, &stored, &args.module);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "bench")]
+fn bench(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let options = host_test::bench::BenchOptions {
+        policy: args.policy.clone(),
+        requests: args.requests.clone(),
+        iterations: args.iterations,
+        compilations: args.compilations,
+        command: format!(
+            "host-test bench --policy {} --requests {} --iterations {} --compilations {}",
+            args.policy.display(),
+            args.requests.display(),
+            args.iterations,
+            args.compilations
+        ),
+    };
+    let markdown = host_test::bench::bench(&options)?;
+    std::fs::write(&args.output, &markdown)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    print!("{markdown}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,301 @@
+//! `host-test bench` (cargo feature `bench`): what one admission request costs, measured five ways in
+//! one run, so the ratios compare like with like on the same machine at the same moment.
+//!
+//! 1. the native floor: `serde_json` parsing the AdmissionRequest bytes into `IgnoredAny`;
+//! 2. the rules evaluated natively: `pod_security_rules::review` on the same bytes (parse included);
+//! 3. `validate` on a warm instance: one `__guest_call` (what `kwctl bench` measures);
+//! 4. the policy-server path: fresh instance + `_start` + `wapc_init` + `validate`, epoch deadline on;
+//! 5. compiling the module (Cranelift) and loading it from the compiled-module cache.
+//!
+//! Only this benchmark links the rules natively; the harness itself only ever runs the module.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, ensure};
+use serde_json::{Value, json};
+
+use crate::input::{read_admission_request, request_files};
+use crate::module_cache::ModuleCache;
+use crate::wapc_host::DEFAULT_TIMEOUT;
+use crate::{WapcModule, WapcRuntime};
+
+/// What to measure.
+pub struct BenchOptions {
+    pub policy: PathBuf,
+    pub requests: PathBuf,
+    pub iterations: usize,
+    /// Compilations to time (each takes about a second).
+    pub compilations: usize,
+    /// The command line, as written into the report.
+    pub command: String,
+}
+
+/// Median times of one request, in nanoseconds.
+pub struct RequestFigures {
+    pub name: String,
+    pub bytes: usize,
+    pub allowed: bool,
+    pub parse: f64,
+    pub native: f64,
+    pub warm: f64,
+    pub fresh: f64,
+}
+
+pub struct BenchReport {
+    pub requests: Vec<RequestFigures>,
+    pub compile: f64,
+    pub cache_load: f64,
+    pub module_bytes: usize,
+}
+
+/// Median of `iterations` timed runs of `run`, after a few untimed ones.
+fn median_ns(iterations: usize, mut run: impl FnMut()) -> f64 {
+    for _ in 0..iterations.clamp(1, 10) {
+        run();
+    }
+    let mut samples: Vec<f64> = (0..iterations.max(1))
+        .map(|_| {
+            let started = Instant::now();
+            run();
+            started.elapsed().as_nanos() as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// The typical pod of `base` with `containers` containers, each mounting a volume of its own.
+pub fn scaled_request(base: &Value, containers: usize) -> anyhow::Result<Value> {
+    let mut request = base.clone();
+    let spec = request
+        .pointer_mut("/object/spec")
+        .context("the scaling template has no object.spec")?;
+    let template = spec["containers"][0].clone();
+    let scaled: Vec<Value> = (0..containers)
+        .map(|index| {
+            let mut container = template.clone();
+            container["name"] = json!(format!("c{index}"));
+            container["volumeMounts"] =
+                json!([{"name": format!("vol-{index}"), "mountPath": format!("/mnt/{index}")}]);
+            container
+        })
+        .collect();
+    let volumes: Vec<Value> = (0..containers)
+        .map(|index| json!({"name": format!("vol-{index}"), "configMap": {"name": format!("cm-{index}")}}))
+        .collect();
+    spec["containers"] = Value::Array(scaled);
+    spec["volumes"] = Value::Array(volumes);
+    Ok(request)
+}
+
+fn measure_request(
+    module: &WapcModule,
+    name: String,
+    request: &Value,
+    iterations: usize,
+) -> anyhow::Result<RequestFigures> {
+    let request_bytes = serde_json::to_vec(request)?;
+    let payload = serde_json::to_vec(&json!({"request": request, "settings": {}}))?;
+    let settings = pod_security_rules::Settings::from_json(b"{}")
+        .map_err(|error| anyhow::anyhow!("the empty settings are refused: {error}"))?;
+
+    // The module and the native rules must agree, or the comparison is meaningless.
+    let native_verdict = pod_security_rules::review(&request_bytes, &settings);
+    let answer = module
+        .call("validate", &payload)
+        .map_err(|error| anyhow::anyhow!("{name}: validate failed: {error}"))?;
+    let answer: Value = serde_json::from_slice(&answer)?;
+    ensure!(
+        answer["accepted"] == json!(native_verdict.allowed)
+            && answer["message"] == json!(native_verdict.message),
+        "{name}: the module answers {answer} but the native rules {native_verdict:?}"
+    );
+
+    let parse = median_ns(iterations, || {
+        let parsed: serde::de::IgnoredAny =
+            serde_json::from_slice(std::hint::black_box(&request_bytes)).expect("valid JSON");
+        std::hint::black_box(parsed);
+    });
+    let native = median_ns(iterations, || {
+        std::hint::black_box(pod_security_rules::review(
+            std::hint::black_box(&request_bytes),
+            &settings,
+        ));
+    });
+    let mut warm_instance = module
+        .instantiate_warm()
+        .map_err(|error| anyhow::anyhow!("cannot instantiate the module: {error}"))?;
+    let warm = median_ns(iterations, || {
+        std::hint::black_box(warm_instance.call("validate", &payload).expect("validates"));
+    });
+    let fresh = median_ns(iterations, || {
+        std::hint::black_box(module.call("validate", &payload).expect("validates"));
+    });
+    Ok(RequestFigures {
+        name,
+        bytes: request_bytes.len(),
+        allowed: native_verdict.allowed,
+        parse,
+        native,
+        warm,
+        fresh,
+    })
+}
+
+pub fn run_bench(options: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let wasm = std::fs::read(&options.policy)
+        .with_context(|| format!("cannot read {}", options.policy.display()))?;
+    let runtime = WapcRuntime::new()?;
+
+    let compilations = options.compilations.max(1);
+    let compile = median_ns(compilations, || {
+        std::hint::black_box(WapcModule::new(&runtime, &wasm, DEFAULT_TIMEOUT).expect("compiles"));
+    });
+    let cache_dir = std::env::temp_dir().join(format!("host-test-bench-{}", std::process::id()));
+    let cache = ModuleCache::new(&cache_dir);
+    WapcModule::load(&runtime, &wasm, DEFAULT_TIMEOUT, Some(&cache))?;
+    let cache_load = median_ns(options.iterations.clamp(1, 50), || {
+        let (module, outcome) =
+            WapcModule::load(&runtime, &wasm, DEFAULT_TIMEOUT, Some(&cache)).expect("loads");
+        assert!(outcome.is_hit(), "the cache entry was just written");
+        std::hint::black_box(module);
+    });
+    let _ = std::fs::remove_dir_all(&cache_dir);
+
+    let module = WapcModule::new(&runtime, &wasm, DEFAULT_TIMEOUT)?;
+    let mut figures = Vec::new();
+    let mut typical = None;
+    for file in request_files(&options.requests)? {
+        let request = read_admission_request(&file)?;
+        let name = file
+            .file_stem()
+            .unwrap_or(file.as_os_str())
+            .to_string_lossy()
+            .into_owned();
+        if typical.is_none() && name.contains("typical") {
+            typical = Some(request.clone());
+        }
+        figures.push(measure_request(
+            &module,
+            name,
+            &request,
+            options.iterations,
+        )?);
+    }
+    let typical = typical.context("the requests need a *typical* pod to scale")?;
+    for containers in [1, 10, 50, 500] {
+        let request = scaled_request(&typical, containers)?;
+        // 500 containers take a hundred times longer: fewer iterations keep the run short.
+        let iterations = (options.iterations * 10 / containers).clamp(20, options.iterations);
+        figures.push(measure_request(
+            &module,
+            format!("scale: {containers} containers + {containers} volumes"),
+            &request,
+            iterations,
+        )?);
+    }
+    Ok(BenchReport {
+        requests: figures,
+        compile,
+        cache_load,
+        module_bytes: wasm.len(),
+    })
+}
+
+fn micros(ns: f64) -> String {
+    let us = ns / 1000.0;
+    if us < 10.0 {
+        format!("{us:.2}")
+    } else if us < 100.0 {
+        format!("{us:.1}")
+    } else {
+        format!("{us:.0}")
+    }
+}
+
+/// `model name` of the first processor in /proc/cpuinfo.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, model)| model.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The report as Markdown: machine, command, date, one row per request, the module's times.
+pub fn render_markdown(report: &BenchReport, options: &BenchOptions, policy: &Path) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Generated by `{}`; do not edit by hand, run `make bench` again.\n",
+        options.command
+    );
+    let _ = writeln!(
+        out,
+        "- date: {}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(out, "- machine: {} cores (nproc), {}", cores, cpu_model());
+    let _ = writeln!(
+        out,
+        "- module: `{}`, {} bytes; wasmtime {}, Cranelift",
+        policy.display(),
+        report.module_bytes,
+        crate::module_cache::WASMTIME_VERSION
+    );
+    let _ = writeln!(
+        out,
+        "- median of {} iterations per request (fewer for the largest scaling points), settings `{{}}`\n",
+        options.iterations
+    );
+    let _ = writeln!(
+        out,
+        "Times in µs. (1) serde_json parse of the AdmissionRequest into `IgnoredAny`; (2) \
+         `pod_security_rules::review` natively, parse included; (3) `validate` on a warm instance \
+         (one `__guest_call`); (4) policy-server's path: fresh instance, `wapc_init`, `validate`, \
+         epoch deadline on.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| request | bytes | verdict | (1) parse | (2) native | (3) warm wasm | (4) fresh wasm | 2/1 | 3/2 | 4/2 |"
+    );
+    let _ = writeln!(out, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for figures in &report.requests {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
+            figures.name,
+            figures.bytes,
+            if figures.allowed { "allow" } else { "deny" },
+            micros(figures.parse),
+            micros(figures.native),
+            micros(figures.warm),
+            micros(figures.fresh),
+            figures.native / figures.parse,
+            figures.warm / figures.native,
+            figures.fresh / figures.native,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n| module | ms |\n|---|---:|\n| (5) compile (Cranelift, `Module::new`, median of {}) | {:.1} |\n| (5) load from the compiled-module cache | {:.2} |",
+        options.compilations.max(1),
+        report.compile / 1e6,
+        report.cache_load / 1e6
+    );
+    out
+}
+
+/// Runs the benchmark and returns the Markdown.
+pub fn bench(options: &BenchOptions) -> anyhow::Result<String> {
+    let report = run_bench(options)?;
+    Ok(render_markdown(&report, options, &options.policy))
+}
