@@ -52,9 +52,11 @@ run: policy harness
 fmt-check:
 	cargo fmt --all -- --check
 
+# Native, the module for wasm32, and the benchmark (behind a feature, so checked here or it rots).
 clippy: wasm-target
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo clippy --locked --target $(WASM_TARGET) -p restricted-pod-policy -- -D warnings
+	cargo clippy --locked -p host-test --features bench --all-targets -- -D warnings
 
 # The registry the push/pull tests start on loopback.
 registry-server:
