@@ -4,7 +4,7 @@
 //! weaken enforcement silently.
 
 use crate::level::{Level, Policy, Version};
-use crate::runtime_access::RuntimeAccessSettings;
+use crate::runtime_access::{self, RuntimeAccessSettings};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -240,7 +240,10 @@ fn runtime_access_settings(
     }
     Ok(RuntimeAccessSettings {
         enabled,
-        extra_paths,
+        extra_paths: extra_paths
+            .iter()
+            .map(|path| runtime_access::normalise(path))
+            .collect(),
         exempt_namespaces: string_list(map, "runtimeAccess", "exemptNamespaces")?,
         exempt_images: string_list(map, "runtimeAccess", "exemptImages")?,
     })
@@ -422,6 +425,14 @@ mod tests {
         .unwrap();
         assert!(!settings.runtime_access.enabled);
         assert_eq!(settings.runtime_access.exempt_images, ["docker:*"]);
+        let settings =
+            parse(json!({"runtimeAccess": {"extraPaths": ["/opt//cni/bin/", "/var/run/x"]}}))
+                .unwrap();
+        assert_eq!(
+            settings.runtime_access.extra_paths,
+            ["/opt/cni/bin", "/run/x"],
+            "normalised once"
+        );
         assert!(
             parse(json!({})).unwrap().runtime_access.enabled,
             "on by default"

@@ -5,14 +5,16 @@
 mod paths;
 
 use crate::checks::format::join_quote;
-use crate::pod::{Container, PodSpec};
-use paths::{Protected, normalise, protected_paths, reaches};
+use crate::pod::{Container, PodSpec, Volume};
+pub(crate) use paths::normalise;
+use paths::{Protected, reaches};
 use serde::Deserialize;
 
 /// The guard's settings (`runtimeAccess` in the policy settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeAccessSettings {
     pub enabled: bool,
+    /// Normalised when the settings are read, so each request compares them as they are.
     pub extra_paths: Vec<String>,
     pub exempt_namespaces: Vec<String>,
     /// Exact image references, or prefixes ending in `*`.
@@ -52,12 +54,21 @@ const NSENTER_CAPABILITIES: &[&str] = &["SYS_ADMIN", "SYS_PTRACE", "ALL"];
 
 /// Every way the pod reaches the runtime, one detail each; empty when it does not.
 pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String> {
-    let protected = protected_paths(&settings.extra_paths);
+    let extra = &settings.extra_paths;
+    // Each hostPath volume with its normalised path and what that reaches, worked out once.
+    let host_volumes: Vec<(&Volume, &str, String, Option<Protected>)> = spec
+        .volumes
+        .iter()
+        .filter_map(|volume| {
+            let written = volume.host_path.as_ref()?.path.as_str();
+            let base = normalise(written);
+            let reached = reaches(&base, extra);
+            Some((volume, written, base, reached))
+        })
+        .collect();
     let mut violations = Vec::new();
-    for volume in &spec.volumes {
-        let Some(host_path) = &volume.host_path else {
-            continue;
-        };
+    for (volume, written, _, reached) in &host_volumes {
+        let Some(reached) = reached else { continue };
         let mounted_by: Vec<&Container> = spec
             .all_containers()
             .filter(|c| c.volume_mounts.iter().any(|m| m.name == volume.name))
@@ -68,14 +79,10 @@ pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String
             && mounted_by
                 .iter()
                 .all(|c| settings.exempts_image(c.image.as_deref()));
-        if exempt {
-            continue;
-        }
-        if let Some(reached) = reaches(&normalise(&host_path.path), &protected) {
+        if !exempt {
             violations.push(format!(
-                "volume \"{}\" mounts hostPath {:?}, which reaches {}",
+                "volume \"{}\" mounts hostPath {written:?}, which reaches {}",
                 volume.name,
-                host_path.path,
                 describe(reached)
             ));
         }
@@ -85,26 +92,20 @@ pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String
         .filter(|c| !settings.exempts_image(c.image.as_deref()))
     {
         for mount in &container.volume_mounts {
-            let Some(volume) = spec.volumes.iter().find(|v| v.name == mount.name) else {
+            let Some((volume, written, base, None)) =
+                host_volumes.iter().find(|(v, ..)| v.name == mount.name)
+            else {
+                continue; // Not a hostPath, or reported for the volume itself.
+            };
+            let Some((sub_path, how)) = effective_sub_path(container, mount) else {
                 continue;
             };
-            let Some(host_path) = &volume.host_path else {
-                continue;
-            };
-            let base = normalise(&host_path.path);
-            if reaches(&base, &protected).is_some() {
-                continue; // Reported for the volume itself.
-            }
-            let Some((sub_path, written)) = effective_sub_path(container, mount) else {
-                continue;
-            };
-            if let Some(reached) = reaches(&normalise(&format!("{base}/{sub_path}")), &protected) {
+            if let Some(reached) = reaches(&normalise(&format!("{base}/{sub_path}")), extra) {
                 violations.push(format!(
-                    "container \"{}\" mounts volume \"{}\" (hostPath {:?}) with {written}, which reaches {}",
+                    "container \"{}\" mounts volume \"{}\" (hostPath {written:?}) with {how}, which reaches {}",
                     container.name,
                     volume.name,
-                    host_path.path,
-                    describe(reached)
+                    describe(&reached)
                 ));
             }
         }
@@ -126,7 +127,7 @@ pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String
     violations
 }
 
-fn describe(reached: &Protected) -> String {
+fn describe(reached: &Protected<'_>) -> String {
     format!("{} ({})", reached.what, reached.path)
 }
 
@@ -212,7 +213,6 @@ pub fn check_persistent_volume(
     settings: &RuntimeAccessSettings,
     volume: &PersistentVolume,
 ) -> Vec<String> {
-    let protected = protected_paths(&settings.extra_paths);
     let Some(spec) = &volume.spec else {
         return Vec::new();
     };
@@ -220,11 +220,11 @@ pub fn check_persistent_volume(
         .into_iter()
         .filter_map(|(source, path)| {
             let path = path.as_ref()?;
-            let reached = reaches(&normalise(&path.path), &protected)?;
+            let reached = reaches(&normalise(&path.path), &settings.extra_paths)?;
             Some(format!(
                 "{source} path {:?} reaches {}",
                 path.path,
-                describe(reached)
+                describe(&reached)
             ))
         })
         .collect()

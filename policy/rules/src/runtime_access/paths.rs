@@ -2,10 +2,10 @@
 //! before it is compared with them.
 
 /// A protected host path (normalised) and what it is, for the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Protected {
-    pub path: String,
-    pub what: String,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protected<'a> {
+    pub path: &'a str,
+    pub what: &'static str,
 }
 
 /// The runtime sockets, state and configuration directories, and the kubelet's, as they appear on
@@ -59,17 +59,16 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
 ];
 
-/// The built-in protected paths plus the operator's own, each normalised.
-pub fn protected_paths(extra: &[String]) -> Vec<Protected> {
-    let built_in = BUILT_IN.iter().map(|(path, what)| Protected {
-        path: path.to_string(),
-        what: what.to_string(),
-    });
+/// The built-in protected paths, then the operator's own (normalised when the settings were read).
+fn protected_paths(extra: &[String]) -> impl Iterator<Item = Protected<'_>> {
+    let built_in = BUILT_IN
+        .iter()
+        .map(|&(path, what)| Protected { path, what });
     let extra = extra.iter().map(|path| Protected {
-        path: normalise(path),
-        what: "a path the operator protects".into(),
+        path,
+        what: "a path the operator protects",
     });
-    built_in.chain(extra).collect()
+    built_in.chain(extra)
 }
 
 /// Collapses repeated slashes, `.` and `..` segments and a trailing slash, and reads `/var/run` as
@@ -115,11 +114,10 @@ fn is_ancestor(path: &str, pattern: &str) -> bool {
     })
 }
 
-/// What a normalised host path reaches: the protected path it is, lies in, or contains.
-pub fn reaches<'a>(normalised: &str, protected: &'a [Protected]) -> Option<&'a Protected> {
-    protected
-        .iter()
-        .find(|p| starts_with(normalised, &p.path) || is_ancestor(normalised, &p.path))
+/// What a normalised host path reaches: the first protected path it is, lies in, or contains.
+pub fn reaches<'a>(normalised: &str, extra: &'a [String]) -> Option<Protected<'a>> {
+    protected_paths(extra)
+        .find(|p| starts_with(normalised, p.path) || is_ancestor(normalised, p.path))
 }
 
 #[cfg(test)]
@@ -140,8 +138,7 @@ mod tests {
 
     #[test]
     fn sockets_directories_and_their_parents_are_reached() {
-        let protected = protected_paths(&[]);
-        let reached = |path: &str| reaches(&normalise(path), &protected).map(|p| p.path.clone());
+        let reached = |path: &str| reaches(&normalise(path), &[]).map(|p| p.path);
         for (path, expected) in [
             ("/var/run/docker.sock", "/run/docker.sock"),
             ("/run/containerd/containerd.sock", "/run/containerd"),
@@ -161,7 +158,7 @@ mod tests {
             ("/run/k3s/containerd/containerd.sock", "/run/k3s"),
             ("/var/lib/rancher/rke2", "/var/lib/rancher"),
         ] {
-            assert_eq!(reached(path).as_deref(), Some(expected), "{path}");
+            assert_eq!(reached(path), Some(expected), "{path}");
         }
         for harmless in [
             "/var/log",
@@ -177,10 +174,11 @@ mod tests {
     }
 
     #[test]
-    fn extra_paths_are_normalised_too() {
-        let protected = protected_paths(&["/opt//cni/bin/".to_string()]);
-        assert!(reaches(&normalise("/opt/cni/bin/bridge"), &protected).is_some());
-        assert!(reaches(&normalise("/opt"), &protected).is_some());
-        assert!(reaches(&normalise("/opt/other"), &protected).is_none());
+    fn extra_paths_are_protected_like_the_built_in_ones() {
+        let extra = [normalise("/opt//cni/bin/")];
+        assert_eq!(extra[0], "/opt/cni/bin");
+        assert!(reaches(&normalise("/opt/cni/bin/bridge"), &extra).is_some());
+        assert!(reaches(&normalise("/opt"), &extra).is_some());
+        assert!(reaches(&normalise("/opt/other"), &extra).is_none());
     }
 }
