@@ -3,29 +3,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{
-    VALID_SETTINGS, ValidateBehaviour, canned_policy, real_policy_path, workspace_file,
-    write_policy,
+    VALID_SETTINGS, ValidateBehaviour, canned_policy, host_test, path_str, real_policy_path,
+    stderr, workspace_file, write_policy,
 };
 use host_test::metadata::{Metadata, read_embedded_metadata};
 use serde_json::json;
-
-fn host_test(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-test"))
-        .args(args)
-        .output()
-        .expect("host-test runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
 
 const METADATA: &str = "\
 rules:

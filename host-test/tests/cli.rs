@@ -3,33 +3,19 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{
-    VALID_SETTINGS, ValidateBehaviour, canned_policy, psa_corpus, real_policy_path, write_policy,
+    VALID_SETTINGS, ValidateBehaviour, canned_policy, host_test, path_str, psa_corpus,
+    real_policy_path, stderr, write_policy,
 };
 use serde_json::{Value, json};
-
-fn host_test(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-test"))
-        .args(args)
-        .output()
-        .expect("host-test runs")
-}
 
 fn stdout_lines(output: &Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
 }
 
 fn denying_policy(dir: &Path, message: &str) -> String {

@@ -4,11 +4,11 @@
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{real_annotated_policy_path, workspace_file};
+use common::{path_str, real_annotated_policy_path, stderr, workspace_file};
 use oci_client::client::ImageLayer;
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
 use oci_client::secrets::RegistryAuth;
@@ -121,14 +121,6 @@ fn host_test(args: &[&str]) -> Output {
         std::thread::sleep(Duration::from_millis(50));
     }
     child.wait_with_output().unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("paths are UTF-8")
 }
 
 fn json_line(output: &Output) -> Value {

@@ -3,24 +3,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::workspace_file;
-
-fn host_test(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host-test"))
-        .args(args)
-        .output()
-        .expect("host-test runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("paths are UTF-8")
-}
+use common::{host_test, path_str, stderr, workspace_file};
 
 fn scaffold(metadata: &Path, output: &Path, extra: &[&str]) -> Output {
     let questions = workspace_file("questions-ui.yml");

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test binary uses its own part of these helpers.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use host_test::{WapcModule, WapcRuntime};
@@ -139,4 +140,20 @@ pub fn real_annotated_policy_path() -> PathBuf {
 /// A file of the workspace, such as `metadata.yml`.
 pub fn workspace_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name)
+}
+
+/// Runs the `host-test` binary with `args` and waits for it.
+pub fn host_test(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .args(args)
+        .output()
+        .expect("host-test runs")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("test paths are UTF-8")
 }
