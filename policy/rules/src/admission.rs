@@ -7,7 +7,7 @@ use crate::level::Policy;
 use crate::pod::{ObjectMeta, Pod, PodSpec};
 use crate::runtime_access::{self, PersistentVolume};
 use crate::settings::{ControllerMode, Settings};
-use crate::strict::ObjectsOnly;
+use crate::strict;
 use crate::verdict::Verdict;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -331,23 +331,9 @@ fn deny_runtime_access(verdict: &mut Verdict, subject: Option<&str>, violations:
     }
 }
 
-/// Parses JSON, naming the path of the first field that cannot be read.
+/// Parses JSON strictly, naming the path of the first field that cannot be read.
 fn read<'de, T: Deserialize<'de>>(what: &str, bytes: &'de [u8]) -> Result<T, String> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value =
-        serde_path_to_error::deserialize(ObjectsOnly(&mut deserializer)).map_err(|err| {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            if path == "." || path.is_empty() {
-                format!("cannot read {what}: {inner}")
-            } else {
-                format!("cannot read {what}: {path}: {inner}")
-            }
-        })?;
-    deserializer
-        .end()
-        .map_err(|err| format!("cannot read {what}: {err}"))?;
-    Ok(value)
+    strict::from_slice(bytes).map_err(|err| format!("cannot read {what}: {err}"))
 }
 
 /// PSA's rule: an update matters when it changes what runs; metadata-only and most spec-only updates
