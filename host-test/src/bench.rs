@@ -1,13 +1,15 @@
 //! `host-test bench` (cargo feature `bench`): what one admission request costs, measured five ways in
 //! one run, so the ratios compare like with like on the same machine at the same moment.
 //!
-//! 1. the native floor: `serde_json` parsing the AdmissionRequest bytes into `IgnoredAny`;
-//! 2. the rules evaluated natively: `pod_security_rules::review` on the same bytes (parse included);
+//! 1. the native floor: `serde_json` parsing the `validate` payload bytes into `IgnoredAny`;
+//! 2. the policy evaluated natively: `restricted_pod_policy::validate` on the same bytes (the
+//!    module's own code built for the host: parse, rules and the encoded response);
 //! 3. `validate` on a warm instance: one `__guest_call` (what `kwctl bench` measures);
 //! 4. the policy-server path: fresh instance + `_start` + `wapc_init` + `validate`, epoch deadline on;
 //! 5. compiling the module (Cranelift) and loading it from the compiled-module cache.
 //!
-//! Only this benchmark links the rules natively; the harness itself only ever runs the module.
+//! The payload is encoded as policy-server encodes it: the request's fields in the API's order.
+//! Only this benchmark links the policy natively; the harness itself only ever runs the module.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use std::time::Instant;
 use anyhow::{Context as _, ensure};
 use serde_json::{Value, json};
 
+use crate::evaluator::ValidationRequest;
 use crate::input::{read_admission_request, request_files};
 use crate::module_cache::ModuleCache;
 use crate::wapc_host::DEFAULT_TIMEOUT;
@@ -96,33 +99,33 @@ fn measure_request(
     request: &Value,
     iterations: usize,
 ) -> anyhow::Result<RequestFigures> {
-    let request_bytes = serde_json::to_vec(request)?;
-    let payload = serde_json::to_vec(&json!({"request": request, "settings": {}}))?;
-    let settings = pod_security_rules::Settings::from_json(b"{}")
-        .map_err(|error| anyhow::anyhow!("the empty settings are refused: {error}"))?;
+    // The bytes policy-server would send: the request in the API's field order, settings `{}`.
+    let settings = json!({});
+    let payload = serde_json::to_vec(&ValidationRequest::new(request, &settings))?;
 
-    // The module and the native rules must agree, or the comparison is meaningless.
-    let native_verdict = pod_security_rules::review(&request_bytes, &settings);
+    // The module and the native build of the same crate must answer alike, or the comparison is meaningless.
+    let native_answer = restricted_pod_policy::validate(&payload)
+        .map_err(|error| anyhow::anyhow!("{name}: native validate failed: {error}"))?;
     let answer = module
         .call("validate", &payload)
         .map_err(|error| anyhow::anyhow!("{name}: validate failed: {error}"))?;
-    let answer: Value = serde_json::from_slice(&answer)?;
     ensure!(
-        answer["accepted"] == json!(native_verdict.allowed)
-            && answer["message"] == json!(native_verdict.message),
-        "{name}: the module answers {answer} but the native rules {native_verdict:?}"
+        answer == native_answer,
+        "{name}: the module answers {} but the native build {}",
+        String::from_utf8_lossy(&answer),
+        String::from_utf8_lossy(&native_answer)
     );
+    let allowed = serde_json::from_slice::<Value>(&answer)?["accepted"] == json!(true);
 
     let parse = median_ns(iterations, || {
         let parsed: serde::de::IgnoredAny =
-            serde_json::from_slice(std::hint::black_box(&request_bytes)).expect("valid JSON");
+            serde_json::from_slice(std::hint::black_box(&payload)).expect("valid JSON");
         std::hint::black_box(parsed);
     });
     let native = median_ns(iterations, || {
-        std::hint::black_box(pod_security_rules::review(
-            std::hint::black_box(&request_bytes),
-            &settings,
-        ));
+        std::hint::black_box(
+            restricted_pod_policy::validate(std::hint::black_box(&payload)).expect("validates"),
+        );
     });
     let mut warm_instance = module
         .instantiate_warm()
@@ -135,8 +138,8 @@ fn measure_request(
     });
     Ok(RequestFigures {
         name,
-        bytes: request_bytes.len(),
-        allowed: native_verdict.allowed,
+        bytes: payload.len(),
+        allowed,
         parse,
         native,
         warm,
@@ -258,10 +261,10 @@ pub fn render_markdown(report: &BenchReport, options: &BenchOptions, policy: &Pa
     );
     let _ = writeln!(
         out,
-        "Times in µs. (1) serde_json parse of the AdmissionRequest into `IgnoredAny`; (2) \
-         `pod_security_rules::review` natively, parse included; (3) `validate` on a warm instance \
-         (one `__guest_call`); (4) policy-server's path: fresh instance, `wapc_init`, `validate`, \
-         epoch deadline on.\n"
+        "Times in µs, all for the same `validate` payload (bytes): (1) serde_json parse of the \
+         payload into `IgnoredAny`; (2) `restricted_pod_policy::validate` natively, parse and \
+         encoded response included; (3) `validate` on a warm instance (one `__guest_call`); (4) \
+         policy-server's path: fresh instance, `wapc_init`, `validate`, epoch deadline on.\n"
     );
     let _ = writeln!(
         out,

@@ -4,7 +4,7 @@
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
-use pod_security_rules::{Settings, Verdict};
+use pod_security_rules::{RequestWithSettings, Settings, Verdict, review, review_request, strict};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -18,36 +18,52 @@ pub extern "C" fn wapc_init() {
     );
 }
 
-/// What policy-server sends to `validate`: the AdmissionRequest and the policy's settings.
+/// The same payload in parts, read only to say which part of an unreadable payload is wrong.
 #[derive(Deserialize)]
-struct ValidatePayload<'a> {
+struct RawPayload<'a> {
     #[serde(borrow)]
     request: &'a RawValue,
     #[serde(borrow, default)]
     settings: Option<&'a RawValue>,
 }
 
-fn validate(payload: &[u8]) -> CallResult {
+/// The `validate` operation: a payload in, a `ValidationResponse` out, as the module answers it.
+pub fn validate(payload: &[u8]) -> CallResult {
     Ok(serde_json::to_vec(&validation_response(evaluate(payload)))?)
 }
 
 /// Evaluates a `validate` payload; every failure becomes a rejection, never a guest error.
 pub fn evaluate(payload: &[u8]) -> Verdict {
-    let payload: ValidatePayload = match serde_json::from_slice(payload) {
+    // What policy-server sends: the AdmissionRequest and the policy's settings, read in one pass.
+    match RequestWithSettings::read(payload) {
+        Ok(read) => match read_settings(read.settings) {
+            Ok(settings) => review_request(read.request, &settings),
+            Err(rejection) => rejection,
+        },
+        Err(_) => explain_unreadable(payload),
+    }
+}
+
+fn read_settings(raw: Option<&RawValue>) -> Result<Settings, Verdict> {
+    match raw.map(|raw| Settings::from_json(raw.get().as_bytes())) {
+        None => Ok(Settings::default()),
+        Some(Ok(settings)) => Ok(settings),
+        Some(Err(err)) => Err(Verdict::bad_request(format!("invalid settings: {err}"))),
+    }
+}
+
+/// Reads an unreadable payload again in parts, so the rejection says which part is wrong and where.
+fn explain_unreadable(payload: &[u8]) -> Verdict {
+    let payload: RawPayload = match strict::from_slice(payload) {
         Ok(payload) => payload,
         Err(err) => {
             return Verdict::bad_request(format!("cannot read the validation request: {err}"));
         }
     };
-    let settings = match payload
-        .settings
-        .map(|raw| Settings::from_json(raw.get().as_bytes()))
-    {
-        None => Settings::default(),
-        Some(Ok(settings)) => settings,
-        Some(Err(err)) => return Verdict::bad_request(format!("invalid settings: {err}")),
-    };
-    pod_security_rules::review(payload.request.get().as_bytes(), &settings)
+    match read_settings(payload.settings) {
+        Ok(settings) => review(payload.request.get().as_bytes(), &settings),
+        Err(rejection) => rejection,
+    }
 }
 
 fn validation_response(verdict: Verdict) -> ValidationResponse {

@@ -4,53 +4,203 @@
 
 use crate::checks::{self, Forbidden};
 use crate::level::Policy;
+use crate::pod::Text;
 use crate::pod::{ObjectMeta, Pod, PodSpec};
 use crate::runtime_access::{self, PersistentVolume};
 use crate::settings::{ControllerMode, Settings};
 use crate::strict;
 use crate::verdict::Verdict;
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use std::fmt;
+use std::marker::PhantomData;
 
 pub const ANNOTATION_PREFIX: &str = "pod-security.kubernetes.io/";
 
-/// The fields of an AdmissionRequest this policy reads.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AdmissionRequest<'a> {
-    #[serde(default)]
-    kind: GroupVersionKind,
-    resource: Option<GroupVersionResource>,
-    sub_resource: Option<String>,
-    name: Option<String>,
-    namespace: Option<String>,
-    operation: Option<String>,
-    user_info: Option<UserInfo>,
+/// The fields of an AdmissionRequest this policy reads, with the object read in the same pass.
+///
+/// The API server writes `kind` and `resource` before `object`, so the object's type is known when
+/// the reader reaches it and it is parsed once, typed. In any other order it is kept raw (one
+/// skip-scan) and parsed when the request has been read.
+#[derive(Debug, Default)]
+pub struct AdmissionRequest<'a> {
+    kind: GroupVersionKind<'a>,
+    resource: Option<GroupVersionResource<'a>>,
+    sub_resource: Option<Text<'a>>,
+    name: Option<Text<'a>>,
+    namespace: Option<Text<'a>>,
+    operation: Option<Text<'a>>,
+    user_info: Option<UserInfo<'a>>,
+    object: Option<Object<'a>>,
+    old_object: Option<Object<'a>>,
+}
+
+/// An admitted object as read: typed by the resource, or raw when the resource came after it.
+#[derive(Debug)]
+enum Object<'a> {
+    Pod(Box<Pod<'a>>),
+    Workload(Box<Workload<'a>>),
+    PersistentVolume(Box<PersistentVolume<'a>>),
+    Raw(&'a RawValue),
+    /// An old object nothing reads (only a pod's is compared): skipped unparsed.
+    Unread,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct GroupVersionKind<'a> {
+    #[serde(borrow, default)]
+    group: Text<'a>,
+    #[serde(borrow, default)]
+    kind: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct GroupVersionResource<'a> {
+    #[serde(borrow, default)]
+    group: Text<'a>,
+    #[serde(borrow, default)]
+    resource: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UserInfo<'a> {
     #[serde(borrow)]
-    object: Option<&'a RawValue>,
-    #[serde(borrow)]
-    old_object: Option<&'a RawValue>,
+    username: Option<Text<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct GroupVersionKind {
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    kind: String,
+impl<'de: 'a, 'a> Deserialize<'de> for AdmissionRequest<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RequestVisitor(PhantomData))
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct GroupVersionResource {
-    #[serde(default)]
-    group: String,
-    #[serde(default)]
-    resource: String,
+struct RequestVisitor<'a>(PhantomData<AdmissionRequest<'a>>);
+
+impl<'de: 'a, 'a> Visitor<'de> for RequestVisitor<'a> {
+    type Value = AdmissionRequest<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an AdmissionRequest object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AdmissionRequest<'a>, A::Error> {
+        let mut request = AdmissionRequest::default();
+        let (mut seen_kind, mut seen_resource) = (false, false);
+        let mut seen = 0u16;
+        while let Some(key) = map.next_key::<Text<'a>>()? {
+            if let Some(field) = REQUEST_FIELDS.iter().position(|field| key == *field) {
+                if seen & (1 << field) != 0 {
+                    return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                }
+                seen |= 1 << field;
+            }
+            // The object's type, once both fields that decide it have been read.
+            let target = (seen_kind && seen_resource)
+                .then(|| Target::of(&request).ok())
+                .flatten();
+            match key.as_str() {
+                "kind" => {
+                    request.kind = map.next_value()?;
+                    seen_kind = true;
+                }
+                "resource" => {
+                    request.resource = map.next_value()?;
+                    seen_resource = true;
+                }
+                "subResource" => request.sub_resource = map.next_value()?,
+                "name" => request.name = map.next_value()?,
+                "namespace" => request.namespace = map.next_value()?,
+                "operation" => request.operation = map.next_value()?,
+                "userInfo" => request.user_info = map.next_value()?,
+                "object" => request.object = map.next_value_seed(ObjectSeed::new(target))?,
+                "oldObject" => request.old_object = map.next_value_seed(ObjectSeed::old(target))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(request)
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct UserInfo {
-    username: Option<String>,
+const REQUEST_FIELDS: [&str; 9] = [
+    "kind",
+    "resource",
+    "subResource",
+    "name",
+    "namespace",
+    "operation",
+    "userInfo",
+    "object",
+    "oldObject",
+];
+
+/// Reads `object` or `oldObject` as the type its target needs, raw if the target is not known yet.
+struct ObjectSeed<'a> {
+    target: Option<Target>,
+    old: bool,
+    object: PhantomData<Object<'a>>,
+}
+
+impl ObjectSeed<'_> {
+    fn new(target: Option<Target>) -> Self {
+        ObjectSeed {
+            target,
+            old: false,
+            object: PhantomData,
+        }
+    }
+
+    fn old(target: Option<Target>) -> Self {
+        ObjectSeed {
+            target,
+            old: true,
+            object: PhantomData,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for ObjectSeed<'a> {
+    type Value = Option<Object<'a>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'a> {
+    type Value = Option<Object<'a>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let object = match (self.target, self.old) {
+            (None, _) => Object::Raw(Deserialize::deserialize(deserializer)?),
+            (Some(Target::Pod), _) => Object::Pod(Deserialize::deserialize(deserializer)?),
+            (Some(_), true) => {
+                IgnoredAny::deserialize(deserializer)?;
+                Object::Unread
+            }
+            (Some(Target::Controller(_)), false) => {
+                Object::Workload(Deserialize::deserialize(deserializer)?)
+            }
+            (Some(Target::PersistentVolume), false) => {
+                Object::PersistentVolume(Deserialize::deserialize(deserializer)?)
+            }
+        };
+        Ok(Some(object))
+    }
 }
 
 /// What an admitted object is, as far as Pod Security goes.
@@ -139,9 +289,9 @@ impl Target {
         let found = match &request.resource {
             Some(resource) if !resource.resource.is_empty() => Self::ALL
                 .iter()
-                .find(|(group, name, _, _)| *group == resource.group && *name == resource.resource),
+                .find(|(group, name, _, _)| resource.group == *group && resource.resource == *name),
             _ => Self::ALL.iter().find(|(group, _, kind, _)| {
-                *group == request.kind.group && *kind == request.kind.kind
+                request.kind.group == *group && request.kind.kind == *kind
             }),
         };
         found.map(|(_, _, _, target)| *target).ok_or_else(|| {
@@ -179,17 +329,95 @@ const IGNORED_POD_SUBRESOURCES: &[&str] = &[
 
 /// Reviews one AdmissionRequest (JSON bytes) under the given settings.
 pub fn review(request: &[u8], settings: &Settings) -> Verdict {
-    let request: AdmissionRequest = match read("the admission request", request) {
-        Ok(request) => request,
-        Err(message) => return Verdict::bad_request(message),
-    };
-    match review_request(&request, settings) {
+    match strict::from_slice::<AdmissionRequest>(request) {
+        Ok(parsed) => review_request(parsed, settings),
+        Err(error) => Verdict::bad_request(unreadable(request, &error)),
+    }
+}
+
+/// Reviews an AdmissionRequest already read (with [`strict::from_slice`], as part of a larger document).
+pub fn review_request(request: AdmissionRequest, settings: &Settings) -> Verdict {
+    match review_read(request, settings) {
         Ok(verdict) => verdict,
         Err(message) => Verdict::bad_request(message),
     }
 }
 
-fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Verdict, String> {
+/// An AdmissionRequest delivered together with the policy's settings in one JSON document,
+/// `{"request": …, "settings": …}` (Kubewarden's `validate` payload), read in one pass.
+#[derive(Deserialize)]
+pub struct RequestWithSettings<'a> {
+    #[serde(borrow)]
+    pub request: AdmissionRequest<'a>,
+    /// Kept as text, for [`Settings::from_json`].
+    #[serde(borrow, default)]
+    pub settings: Option<&'a RawValue>,
+}
+
+impl<'a> RequestWithSettings<'a> {
+    /// Reads the document strictly. Reading it here, not in the caller's crate, keeps one copy of
+    /// the pod reader in the module: release builds do not share generic instances across crates.
+    pub fn read(bytes: &'a [u8]) -> Result<Self, strict::ReadError> {
+        strict::from_slice(bytes)
+    }
+}
+
+/// Says what part of an unreadable request is wrong: the object, named by its kind, or the request.
+fn unreadable(request: &[u8], error: &strict::ReadError) -> String {
+    let (field, inner_path) = error
+        .path
+        .split_once('.')
+        .unwrap_or((error.path.as_str(), ""));
+    let what = match field {
+        "object" | "oldObject" => object_name(request, field == "oldObject"),
+        _ => None,
+    };
+    match what {
+        Some(what) if inner_path.is_empty() => format!("cannot read {what}: {}", error.error),
+        Some(what) => format!("cannot read {what}: {inner_path}: {}", error.error),
+        None => format!("cannot read the admission request: {error}"),
+    }
+}
+
+/// "the pod", "the old pod", "the Deployment": what the request's object is, when that can be read.
+fn object_name(request: &[u8], old: bool) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Header<'a> {
+        #[serde(borrow, default)]
+        kind: GroupVersionKind<'a>,
+        #[serde(borrow)]
+        resource: Option<GroupVersionResource<'a>>,
+    }
+    let header: Header = serde_json::from_slice(request).ok()?;
+    let request = AdmissionRequest {
+        kind: header.kind,
+        resource: header.resource,
+        ..AdmissionRequest::default()
+    };
+    Some(match Target::of(&request).ok()? {
+        Target::Pod if old => "the old pod".to_string(),
+        Target::Pod => "the pod".to_string(),
+        Target::PersistentVolume => "the PersistentVolume".to_string(),
+        Target::Controller(_) => format!("the {}", request.kind.kind),
+    })
+}
+
+impl<'a> Object<'a> {
+    /// The object as the type its target reads: as it was read, or parsed now from the raw text.
+    fn into_typed<T: Deserialize<'a>>(
+        self,
+        what: &str,
+        typed: fn(Object<'a>) -> Option<T>,
+    ) -> Result<T, String> {
+        match self {
+            Object::Raw(raw) => read(what, raw.get().as_bytes()),
+            // The reader types an object by the same target that asks for it here.
+            other => typed(other).ok_or_else(|| format!("{what} was read as another kind")),
+        }
+    }
+}
+
+fn review_read(mut request: AdmissionRequest, settings: &Settings) -> Result<Verdict, String> {
     let operation = request.operation.as_deref().unwrap_or_default();
     match operation {
         "CREATE" | "UPDATE" => {}
@@ -201,7 +429,8 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
             ));
         }
     }
-    let target = Target::of(request)?;
+    let update = operation == "UPDATE";
+    let target = Target::of(&request)?;
     let sub_resource = request.sub_resource.as_deref().unwrap_or_default();
     match target {
         Target::Pod if IGNORED_POD_SUBRESOURCES.contains(&sub_resource) => {
@@ -216,35 +445,43 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
 
     let object = request
         .object
+        .take()
         .ok_or("the admission request has no object to evaluate")?;
-    let object = object.get().as_bytes();
     match target {
         Target::PersistentVolume => {
-            let volume: PersistentVolume = read("the PersistentVolume", object)?;
+            let volume = object.into_typed("the PersistentVolume", |object| match object {
+                Object::PersistentVolume(volume) => Some(volume),
+                _ => None,
+            })?;
             let mut verdict = Verdict::allow();
             if settings.runtime_access.enabled {
                 let violations =
                     runtime_access::check_persistent_volume(&settings.runtime_access, &volume);
-                let subject = subject(request, volume.metadata.name.as_deref());
+                let subject = subject(&request, volume.metadata.name.as_deref());
                 deny_runtime_access(&mut verdict, Some(&subject), &violations);
             }
             Ok(verdict)
         }
         Target::Pod => {
-            let pod: Pod = read("the pod", object)?;
+            let as_pod = |object| match object {
+                Object::Pod(pod) => Some(pod),
+                _ => None,
+            };
+            let pod = object.into_typed("the pod", as_pod)?;
             let spec = pod.spec.as_ref().ok_or("the pod has no spec")?;
             // The background audit scanner sends no userInfo: it evaluates every pod like a CREATE.
-            if operation == "UPDATE" && request.user_info.is_some() {
+            if update && request.user_info.is_some() {
                 let old = request
                     .old_object
-                    .map(|old| read::<Pod>("the old pod", old.get().as_bytes()))
+                    .take()
+                    .map(|old| old.into_typed("the old pod", as_pod))
                     .transpose()?;
                 if old.is_some_and(|old| !is_significant_update(&pod, &old)) {
                     return Ok(Verdict::allow());
                 }
             }
             Ok(evaluate_with_guard(
-                request,
+                &request,
                 settings,
                 &pod.metadata,
                 spec,
@@ -252,8 +489,12 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
             ))
         }
         Target::Controller(controller) => {
-            let workload: Workload = read(&format!("the {}", request.kind.kind), object)?;
-            let subject = subject(request, workload.metadata.name.as_deref());
+            let what = format!("the {}", request.kind.kind);
+            let workload = object.into_typed(&what, |object| match object {
+                Object::Workload(workload) => Some(workload),
+                _ => None,
+            })?;
+            let subject = subject(&request, workload.metadata.name.as_deref());
             let Some(template) = workload.template(controller) else {
                 // Nothing to run yet (a ReplicationController may omit its template), as PSA.
                 return Ok(Verdict::allow());
@@ -263,7 +504,7 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
                 .as_ref()
                 .ok_or_else(|| format!("{subject} has a pod template with no spec"))?;
             Ok(evaluate_with_guard(
-                request,
+                &request,
                 settings,
                 &template.metadata,
                 spec,
@@ -276,7 +517,7 @@ fn review_request(request: &AdmissionRequest, settings: &Settings) -> Result<Ver
 /// `Deployment "web"`, or the bare kind for an object without a name yet.
 fn subject(request: &AdmissionRequest, name: Option<&str>) -> String {
     match name.or(request.name.as_deref()).unwrap_or_default() {
-        "" => request.kind.kind.clone(),
+        "" => request.kind.kind.to_string(),
         name => format!("{} {name:?}", request.kind.kind),
     }
 }
@@ -292,13 +533,19 @@ fn evaluate_with_guard(
 ) -> Verdict {
     let exemptions = &settings.exemptions;
     let username = request.user_info.as_ref().and_then(|u| u.username.as_ref());
-    let mut verdict = if request
-        .namespace
-        .as_ref()
-        .is_some_and(|ns| exemptions.namespaces.contains(ns))
-    {
+    let mut verdict = if request.namespace.as_ref().is_some_and(|ns| {
+        exemptions
+            .namespaces
+            .iter()
+            .any(|exempt| ns == exempt.as_str())
+    }) {
         Verdict::exempt("namespace")
-    } else if username.is_some_and(|user| exemptions.usernames.contains(user)) {
+    } else if username.is_some_and(|user| {
+        exemptions
+            .usernames
+            .iter()
+            .any(|exempt| user == exempt.as_str())
+    }) {
         Verdict::exempt("user")
     } else {
         evaluate(settings, metadata, spec, subject)
@@ -379,33 +626,39 @@ fn is_significant_update(pod: &Pod, old: &Pod) -> bool {
 
 /// A pod-making object: wherever its kind keeps the pod template.
 #[derive(Debug, Deserialize)]
-struct Workload {
-    #[serde(default)]
-    metadata: ObjectMeta,
-    spec: Option<WorkloadSpec>,
+struct Workload<'a> {
+    #[serde(borrow, default)]
+    metadata: ObjectMeta<'a>,
+    #[serde(borrow)]
+    spec: Option<WorkloadSpec<'a>>,
     /// PodTemplate keeps its template at the top level.
-    template: Option<Pod>,
+    #[serde(borrow)]
+    template: Option<Pod<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WorkloadSpec {
-    template: Option<Pod>,
-    job_template: Option<JobTemplate>,
+struct WorkloadSpec<'a> {
+    #[serde(borrow)]
+    template: Option<Pod<'a>>,
+    #[serde(borrow)]
+    job_template: Option<JobTemplate<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct JobTemplate {
-    spec: Option<JobSpec>,
+struct JobTemplate<'a> {
+    #[serde(borrow)]
+    spec: Option<JobSpec<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct JobSpec {
-    template: Option<Pod>,
+struct JobSpec<'a> {
+    #[serde(borrow)]
+    template: Option<Pod<'a>>,
 }
 
-impl Workload {
-    fn template(&self, controller: PodController) -> Option<&Pod> {
+impl<'a> Workload<'a> {
+    fn template(&self, controller: PodController) -> Option<&Pod<'a>> {
         let spec = self.spec.as_ref();
         match controller {
             PodController::PodTemplate => self.template.as_ref(),
@@ -429,7 +682,13 @@ fn evaluate(
     subject: Option<&str>,
 ) -> Verdict {
     let runtime_class = spec.runtime_class_name.as_ref();
-    if runtime_class.is_some_and(|class| settings.exemptions.runtime_classes.contains(class)) {
+    if runtime_class.is_some_and(|class| {
+        settings
+            .exemptions
+            .runtime_classes
+            .iter()
+            .any(|exempt| class == exempt.as_str())
+    }) {
         return Verdict::exempt("runtimeClass");
     }
     let mut evaluated: Vec<(Policy, Vec<Forbidden>)> = Vec::new();

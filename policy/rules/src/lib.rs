@@ -6,6 +6,7 @@
 //! - [`admission`]: which requests are evaluated and what the verdict says.
 //! - [`runtime_access`]: the guard on host paths and namespaces that lead to the container runtime.
 //! - [`settings`]: the policy's configuration, PSA's `PodSecurityConfiguration` plus the policy's keys.
+//! - [`strict`]: the JSON reader: objects only, and errors that name their path.
 
 pub mod admission;
 pub mod checks;
@@ -13,10 +14,10 @@ pub mod level;
 pub mod pod;
 pub mod runtime_access;
 pub mod settings;
-mod strict;
+pub mod strict;
 mod verdict;
 
-pub use admission::review;
+pub use admission::{AdmissionRequest, RequestWithSettings, review, review_request};
 pub use level::{Level, Policy, Version};
 pub use settings::{Settings, SettingsError};
 pub use verdict::Verdict;

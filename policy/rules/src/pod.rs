@@ -3,38 +3,43 @@
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Pod {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: Option<PodSpec>,
+pub struct Pod<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub metadata: ObjectMeta<'a>,
+    #[serde(borrow, default)]
+    pub spec: Option<PodSpec<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ObjectMeta {
-    pub name: Option<String>,
-    pub namespace: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub annotations: BTreeMap<String, String>,
+pub struct ObjectMeta<'a> {
+    #[serde(borrow)]
+    pub name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub namespace: Option<Text<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub annotations: Annotations<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PodSpec {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub init_containers: Vec<Container>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub containers: Vec<Container>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub ephemeral_containers: Vec<Container>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub volumes: Vec<Volume>,
+pub struct PodSpec<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub init_containers: Vec<Container<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub containers: Vec<Container<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub ephemeral_containers: Vec<Container<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub volumes: Vec<Volume<'a>>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub host_network: bool,
     #[serde(default, rename = "hostPID", deserialize_with = "null_as_default")]
@@ -42,112 +47,130 @@ pub struct PodSpec {
     #[serde(default, rename = "hostIPC", deserialize_with = "null_as_default")]
     pub host_ipc: bool,
     pub host_users: Option<bool>,
-    pub os: Option<PodOs>,
-    pub runtime_class_name: Option<String>,
-    pub security_context: Option<PodSecurityContext>,
+    #[serde(borrow)]
+    pub os: Option<PodOs<'a>>,
+    #[serde(borrow)]
+    pub runtime_class_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub security_context: Option<PodSecurityContext<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct PodOs {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub name: String,
+pub struct PodOs<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub name: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PodSecurityContext {
+pub struct PodSecurityContext<'a> {
     pub run_as_non_root: Option<bool>,
     pub run_as_user: Option<i64>,
-    pub se_linux_options: Option<SeLinuxOptions>,
-    pub seccomp_profile: Option<Profile>,
-    pub app_armor_profile: Option<Profile>,
+    #[serde(borrow)]
+    pub se_linux_options: Option<SeLinuxOptions<'a>>,
+    #[serde(borrow)]
+    pub seccomp_profile: Option<Profile<'a>>,
+    #[serde(borrow)]
+    pub app_armor_profile: Option<Profile<'a>>,
     pub windows_options: Option<WindowsOptions>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub sysctls: Vec<Sysctl>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub sysctls: Vec<Sysctl<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Sysctl {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub name: String,
+pub struct Sysctl<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub name: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Container {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub name: String,
-    pub image: Option<String>,
-    pub security_context: Option<SecurityContext>,
+pub struct Container<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub name: Text<'a>,
+    #[serde(borrow)]
+    pub image: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub security_context: Option<SecurityContext<'a>>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub ports: Vec<ContainerPort>,
-    pub liveness_probe: Option<Handler>,
-    pub readiness_probe: Option<Handler>,
-    pub startup_probe: Option<Handler>,
-    pub lifecycle: Option<Lifecycle>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub volume_mounts: Vec<VolumeMount>,
+    #[serde(borrow)]
+    pub liveness_probe: Option<Handler<'a>>,
+    #[serde(borrow)]
+    pub readiness_probe: Option<Handler<'a>>,
+    #[serde(borrow)]
+    pub startup_probe: Option<Handler<'a>>,
+    #[serde(borrow)]
+    pub lifecycle: Option<Lifecycle<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub volume_mounts: Vec<VolumeMount<'a>>,
     /// Read to resolve `subPathExpr` variables.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub env: Vec<EnvVar>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub env: Vec<EnvVar<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VolumeMount {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub name: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub sub_path: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub sub_path_expr: String,
+pub struct VolumeMount<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub name: Text<'a>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub sub_path: Text<'a>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub sub_path_expr: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct EnvVar {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub name: String,
-    pub value: Option<String>,
+pub struct EnvVar<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub name: Text<'a>,
+    #[serde(borrow)]
+    pub value: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecurityContext {
+pub struct SecurityContext<'a> {
     pub privileged: Option<bool>,
     pub allow_privilege_escalation: Option<bool>,
-    pub capabilities: Option<Capabilities>,
-    pub proc_mount: Option<String>,
+    #[serde(borrow)]
+    pub capabilities: Option<Capabilities<'a>>,
+    #[serde(borrow)]
+    pub proc_mount: Option<Text<'a>>,
     pub run_as_non_root: Option<bool>,
     pub run_as_user: Option<i64>,
-    pub se_linux_options: Option<SeLinuxOptions>,
-    pub seccomp_profile: Option<Profile>,
-    pub app_armor_profile: Option<Profile>,
+    #[serde(borrow)]
+    pub se_linux_options: Option<SeLinuxOptions<'a>>,
+    #[serde(borrow)]
+    pub seccomp_profile: Option<Profile<'a>>,
+    #[serde(borrow)]
+    pub app_armor_profile: Option<Profile<'a>>,
     pub windows_options: Option<WindowsOptions>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Capabilities {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub add: Vec<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub drop: Vec<String>,
+pub struct Capabilities<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub add: Vec<Text<'a>>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub drop: Vec<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct SeLinuxOptions {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub user: String,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub role: String,
-    #[serde(default, rename = "type", deserialize_with = "null_as_default")]
-    pub type_: String,
+pub struct SeLinuxOptions<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub user: Text<'a>,
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub role: Text<'a>,
+    #[serde(borrow, default, rename = "type", deserialize_with = "null_as_default")]
+    pub type_: Text<'a>,
 }
 
 /// A seccomp or AppArmor profile: only its type is checked.
 #[derive(Debug, Default, Deserialize)]
-pub struct Profile {
-    #[serde(default, rename = "type", deserialize_with = "null_as_default")]
-    pub type_: String,
+pub struct Profile<'a> {
+    #[serde(borrow, default, rename = "type", deserialize_with = "null_as_default")]
+    pub type_: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,60 +189,64 @@ pub struct ContainerPort {
 /// A probe or a lifecycle handler: both carry `httpGet` and `tcpSocket`, whose `host` is checked.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Handler {
-    pub http_get: Option<HostField>,
-    pub tcp_socket: Option<HostField>,
+pub struct Handler<'a> {
+    #[serde(borrow)]
+    pub http_get: Option<HostField<'a>>,
+    #[serde(borrow)]
+    pub tcp_socket: Option<HostField<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct HostField {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub host: String,
+pub struct HostField<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub host: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Lifecycle {
-    pub post_start: Option<Handler>,
-    pub pre_stop: Option<Handler>,
+pub struct Lifecycle<'a> {
+    #[serde(borrow)]
+    pub post_start: Option<Handler<'a>>,
+    #[serde(borrow)]
+    pub pre_stop: Option<Handler<'a>>,
 }
 
 /// A volume: its name, its hostPath (read in full), and the names of every other source it sets.
 #[derive(Debug, Default)]
-pub struct Volume {
-    pub name: String,
-    pub host_path: Option<HostPathSource>,
+pub struct Volume<'a> {
+    pub name: Text<'a>,
+    pub host_path: Option<HostPathSource<'a>>,
     /// Keys other than `name` whose value is not `null`, in document order (`hostPath` included).
-    pub sources: Vec<String>,
+    pub sources: Vec<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct HostPathSource {
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub path: String,
+pub struct HostPathSource<'a> {
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub path: Text<'a>,
 }
 
-impl<'de> Deserialize<'de> for Volume {
+impl<'de: 'a, 'a> Deserialize<'de> for Volume<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct VolumeVisitor;
+        struct VolumeVisitor<'a>(PhantomData<Volume<'a>>);
 
-        impl<'de> Visitor<'de> for VolumeVisitor {
-            type Value = Volume;
+        impl<'de: 'a, 'a> Visitor<'de> for VolumeVisitor<'a> {
+            type Value = Volume<'a>;
 
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a volume object")
             }
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Volume, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Volume<'a>, A::Error> {
                 let mut volume = Volume::default();
                 let mut seen_name = false;
-                while let Some(key) = map.next_key::<String>()? {
+                while let Some(key) = map.next_key::<Text<'a>>()? {
                     if key == "name" {
                         if seen_name {
                             return Err(de::Error::duplicate_field("name"));
                         }
                         seen_name = true;
-                        volume.name = map.next_value::<Option<String>>()?.unwrap_or_default();
+                        volume.name = map.next_value::<Option<Text<'a>>>()?.unwrap_or_default();
                         continue;
                     }
                     if volume.sources.contains(&key) {
@@ -239,7 +266,7 @@ impl<'de> Deserialize<'de> for Volume {
             }
         }
 
-        deserializer.deserialize_map(VolumeVisitor)
+        deserializer.deserialize_map(VolumeVisitor(PhantomData))
     }
 }
 
@@ -276,10 +303,10 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-impl PodSpec {
+impl<'a> PodSpec<'a> {
     /// Every container the pod runs, in the order the reference visits them:
     /// initContainers, then containers, then ephemeralContainers.
-    pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
+    pub fn all_containers(&self) -> impl Iterator<Item = &Container<'a>> {
         self.init_containers
             .iter()
             .chain(&self.containers)
@@ -294,5 +321,174 @@ impl PodSpec {
     /// The pod runs in a user namespace (`hostUsers: false`), which relaxes some checks from v1.35.
     pub fn uses_user_namespace(&self) -> bool {
         self.host_users == Some(false)
+    }
+}
+
+/// Parses test JSON into a borrowing view; the text is leaked, which a test process can afford.
+#[cfg(test)]
+pub(crate) fn from_test_json<T: Deserialize<'static>>(value: serde_json::Value) -> T {
+    let text: &'static str = Box::leak(value.to_string().into_boxed_str());
+    serde_json::from_str(text).expect("test JSON parses")
+}
+
+/// A string of the pod, borrowed from the request unless JSON escapes had to be decoded: the checks
+/// only read, so most strings cost no allocation.
+#[derive(Default, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+/// Quoted like a `String`, since messages quote values with `{:?}`.
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl Text<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Text<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Text<'_> {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(text: &'a str) -> Self {
+        Text(Cow::Borrowed(text))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor<'a>(PhantomData<Text<'a>>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+            type Value = Text<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'a>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor(PhantomData))
+    }
+}
+
+/// The annotations the checks read (seccomp and AppArmor); the values of all others are checked to be
+/// strings and dropped, so a large `last-applied-configuration` is neither decoded nor copied.
+#[derive(Debug, Default)]
+pub struct Annotations<'a>(BTreeMap<Text<'a>, Text<'a>>);
+
+/// Prefixes of the annotation keys some check reads.
+const READ_ANNOTATION_PREFIXES: [&str; 3] = [
+    "seccomp.security.alpha.kubernetes.io/",
+    "container.seccomp.security.alpha.kubernetes.io/",
+    "container.apparmor.security.beta.kubernetes.io/",
+];
+
+impl<'a> Annotations<'a> {
+    /// The value of a read annotation; `None` for one no check reads, as for one not set.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|value| &**value)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(key, value)| (&**key, &**value))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Annotations<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AnnotationsVisitor<'a>(PhantomData<Annotations<'a>>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for AnnotationsVisitor<'a> {
+            type Value = Annotations<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Annotations<'a>, A::Error> {
+                let mut read = BTreeMap::new();
+                while let Some(key) = map.next_key::<Text<'a>>()? {
+                    if READ_ANNOTATION_PREFIXES
+                        .iter()
+                        .any(|prefix| key.starts_with(prefix))
+                    {
+                        let value = map.next_value()?;
+                        read.insert(key, value);
+                    } else {
+                        map.next_value::<AnyString>()?;
+                    }
+                }
+                Ok(Annotations(read))
+            }
+        }
+
+        deserializer.deserialize_map(AnnotationsVisitor(PhantomData))
+    }
+}
+
+/// A string whose text is not kept: decoded into serde_json's scratch buffer, never allocated.
+struct AnyString;
+
+impl<'de> Deserialize<'de> for AnyString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AnyStringVisitor;
+
+        impl<'de> Visitor<'de> for AnyStringVisitor {
+            type Value = AnyString;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<AnyString, E> {
+                Ok(AnyString)
+            }
+        }
+
+        deserializer.deserialize_str(AnyStringVisitor)
     }
 }

@@ -384,7 +384,7 @@ mod tests {
     use super::*;
     use crate::pod::Pod;
 
-    fn read(json: &str) -> Result<Pod, String> {
+    fn read(json: &str) -> Result<Pod<'_>, String> {
         from_slice(json.as_bytes()).map_err(|e| e.to_string())
     }
 

@@ -172,13 +172,15 @@ fn policy() -> impl Strategy<Value = (u32, Policy)> {
 }
 
 fn failures(policy: Policy, pod: &Value) -> Vec<Forbidden> {
-    let pod: Pod = serde_json::from_value(pod.clone()).expect("generated pods parse");
+    let bytes = serde_json::to_vec(pod).expect("generated pods serialise");
+    let pod: Pod = serde_json::from_slice(&bytes).expect("generated pods parse");
     checks::evaluate(policy, &pod.metadata, pod.spec.as_ref().unwrap())
 }
 
 /// The IDs of the checks that fail, for comparisons across versions.
 fn failing_ids(policy: Policy, pod: &Value) -> Vec<&'static str> {
-    let pod: Pod = serde_json::from_value(pod.clone()).unwrap();
+    let bytes = serde_json::to_vec(pod).unwrap();
+    let pod: Pod = serde_json::from_slice(&bytes).unwrap();
     let spec = pod.spec.as_ref().unwrap();
     checks::checks_for(policy)
         .into_iter()

@@ -58,7 +58,7 @@ fn v1_34(_: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     ))
 }
 
-fn handler_hosts(handler: &Handler) -> impl Iterator<Item = &str> {
+fn handler_hosts<'a>(handler: &'a Handler) -> impl Iterator<Item = &'a str> {
     [handler.http_get.as_ref(), handler.tcp_socket.as_ref()]
         .into_iter()
         .flatten()

@@ -143,7 +143,8 @@ pub fn aggregate(failures: &[Forbidden]) -> String {
 /// Test helper: runs one check function on a pod written as JSON.
 #[cfg(test)]
 pub(crate) fn run(check: CheckFn, pod: serde_json::Value) -> CheckResult {
-    let pod: crate::pod::Pod = serde_json::from_value(pod).expect("test pod parses");
+    let bytes = serde_json::to_vec(&pod).expect("test pod serialises");
+    let pod: crate::pod::Pod = serde_json::from_slice(&bytes).expect("test pod parses");
     check(&pod.metadata, &pod.spec.unwrap_or_default())
 }
 

@@ -36,14 +36,14 @@ pub(super) fn allowed_type(profile: &Profile) -> bool {
     matches!(profile.type_.as_str(), "RuntimeDefault" | "Localhost")
 }
 
-pub(super) fn container_profile(container: &Container) -> Option<&Profile> {
+pub(super) fn container_profile<'a>(container: &'a Container) -> Option<&'a Profile<'a>> {
     container
         .security_context
         .as_ref()
         .and_then(|sc| sc.seccomp_profile.as_ref())
 }
 
-pub(super) fn pod_profile(spec: &PodSpec) -> Option<&Profile> {
+pub(super) fn pod_profile<'a>(spec: &'a PodSpec) -> Option<&'a Profile<'a>> {
     spec.security_context
         .as_ref()
         .and_then(|sc| sc.seccomp_profile.as_ref())

@@ -140,7 +140,7 @@ fn effective_sub_path(
 ) -> Option<(String, String)> {
     if !mount.sub_path.is_empty() {
         return Some((
-            mount.sub_path.clone(),
+            mount.sub_path.to_string(),
             format!("subPath {:?}", mount.sub_path),
         ));
     }
@@ -194,18 +194,20 @@ fn can_enter_namespaces(container: &Container) -> bool {
 
 /// A PersistentVolume's node-local sources.
 #[derive(Debug, Default, Deserialize)]
-pub struct PersistentVolume {
-    #[serde(default)]
-    pub metadata: crate::pod::ObjectMeta,
-    #[serde(default)]
-    pub spec: Option<PersistentVolumeSpec>,
+pub struct PersistentVolume<'a> {
+    #[serde(borrow, default)]
+    pub metadata: crate::pod::ObjectMeta<'a>,
+    #[serde(borrow, default)]
+    pub spec: Option<PersistentVolumeSpec<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PersistentVolumeSpec {
-    pub host_path: Option<crate::pod::HostPathSource>,
-    pub local: Option<crate::pod::HostPathSource>,
+pub struct PersistentVolumeSpec<'a> {
+    #[serde(borrow)]
+    pub host_path: Option<crate::pod::HostPathSource<'a>>,
+    #[serde(borrow)]
+    pub local: Option<crate::pod::HostPathSource<'a>>,
 }
 
 /// A PersistentVolume on a protected path gives any claim bound to it the runtime, with no hostPath in the pod.

@@ -1,15 +1,12 @@
 use super::*;
-use crate::pod::Pod;
+use crate::pod::{Pod, from_test_json};
 use serde_json::{Value, json};
 
-fn spec(value: Value) -> PodSpec {
-    serde_json::from_value::<Pod>(json!({"spec": value}))
-        .unwrap()
-        .spec
-        .unwrap()
+fn spec(value: Value) -> PodSpec<'static> {
+    from_test_json::<Pod>(json!({"spec": value})).spec.unwrap()
 }
 
-fn host_path_pod(path: &str) -> PodSpec {
+fn host_path_pod(path: &str) -> PodSpec<'static> {
     spec(
         json!({"volumes": [{"name": "v", "hostPath": {"path": path}}],
                 "containers": [{"name": "app", "image": "app:1", "volumeMounts": [{"name": "v", "mountPath": "/mnt"}]}]}),
@@ -163,8 +160,7 @@ fn exempt_namespaces_and_disabling_lift_the_guard() {
 
 #[test]
 fn persistent_volumes_on_protected_paths_are_denied() {
-    let pv =
-        |spec: Value| serde_json::from_value::<PersistentVolume>(json!({"spec": spec})).unwrap();
+    let pv = |spec: Value| from_test_json::<PersistentVolume>(json!({"spec": spec}));
     let settings = RuntimeAccessSettings::default();
     assert_eq!(
         check_persistent_volume(
