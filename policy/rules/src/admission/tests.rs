@@ -17,9 +17,48 @@ fn request(kind: (&str, &str), resource: &str, operation: &str, object: Value) -
            "userInfo": {"username": "alice"}, "object": object})
 }
 
+/// Reviews the request twice: as the API server writes it (`kind` and `resource` before `object`,
+/// read in one pass) and with its fields by name (`object` first, read raw and then typed). Both
+/// readings must agree, so every test here covers both.
 fn review_json(request: &Value, settings: Value) -> Verdict {
     let settings = Settings::from_value(&settings).expect("valid settings");
-    review(&serde_json::to_vec(request).unwrap(), &settings)
+    let by_name = review(&serde_json::to_vec(request).unwrap(), &settings);
+    let in_api_order = review(&api_order(request), &settings);
+    // Positions differ: a raw object is read on its own, so its lines and columns count from it.
+    let without_position = |verdict: &Verdict| {
+        let mut verdict = verdict.clone();
+        verdict.message = verdict
+            .message
+            .map(|message| match message.rsplit_once(" at line ") {
+                Some((before, _)) => before.to_string(),
+                None => message,
+            });
+        verdict
+    };
+    assert_eq!(
+        without_position(&by_name),
+        without_position(&in_api_order),
+        "the two field orders disagree"
+    );
+    in_api_order
+}
+
+/// The request's JSON with `kind` and `resource` first, as the API server orders them.
+fn api_order(request: &Value) -> Vec<u8> {
+    let fields = request.as_object().expect("the request is an object");
+    let first = ["kind", "resource"];
+    let ordered = first
+        .iter()
+        .filter_map(|name| fields.get_key_value(*name))
+        .chain(
+            fields
+                .iter()
+                .filter(|(name, _)| !first.contains(&name.as_str())),
+        );
+    let members: Vec<String> = ordered
+        .map(|(name, value)| format!("{}:{value}", json!(name)))
+        .collect();
+    format!("{{{}}}", members.join(",")).into_bytes()
 }
 
 #[test]
@@ -446,5 +485,75 @@ fn persistent_volumes_are_guarded() {
             json!({"runtimeAccess": {"enabled": false}})
         )
         .allowed
+    );
+}
+
+#[test]
+fn unreadable_objects_are_named_with_their_path_in_either_field_order() {
+    let mut object = pod("p", false);
+    object["spec"]["containers"][0]["ports"] = json!([{"hostPort": "80"}]);
+    let request = request(("", "Pod"), "pods", "CREATE", object);
+    let settings = Settings::default();
+    for bytes in [serde_json::to_vec(&request).unwrap(), api_order(&request)] {
+        let verdict = review(&bytes, &settings);
+        let message = verdict.message.unwrap_or_default();
+        assert_eq!(verdict.code, Some(400));
+        assert!(
+            message.starts_with(
+                "cannot read the pod: spec.containers[0].ports[0].hostPort: invalid type: string \"80\""
+            ),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_request_field_given_twice_is_refused() {
+    let request = api_order(&request(("", "Pod"), "pods", "CREATE", pod("p", false)));
+    let twice = format!(
+        r#"{{"operation":"DELETE",{}"#,
+        &String::from_utf8(request).unwrap()[1..]
+    );
+    let verdict = review(twice.as_bytes(), &Settings::default());
+    assert_eq!(verdict.code, Some(400));
+    assert!(
+        verdict
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("duplicate field `operation`"),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn annotations_no_check_reads_are_still_type_checked() {
+    let mut object = pod("p", false);
+    object["metadata"]["annotations"] = json!({
+        "kubectl.kubernetes.io/last-applied-configuration": "{\"escaped\": \"json\"}",
+        "seccomp.security.alpha.kubernetes.io/pod": "unconfined",
+    });
+    let verdict = review_json(
+        &request(("", "Pod"), "pods", "CREATE", object.clone()),
+        json!({"defaults": {"enforce": "baseline", "enforce-version": "v1.18"}}),
+    );
+    assert!(
+        verdict
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("seccompProfile"),
+        "the seccomp annotation is read: {verdict:?}"
+    );
+    object["metadata"]["annotations"]["unrelated"] = json!(3);
+    let verdict = review_json(&request(("", "Pod"), "pods", "CREATE", object), json!({}));
+    assert_eq!(verdict.code, Some(400), "{verdict:?}");
+    assert!(
+        verdict
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("metadata.annotations.unrelated"),
+        "{verdict:?}"
     );
 }
