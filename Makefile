@@ -103,7 +103,8 @@ fuzz:
 
 # Benchmarks (not part of `make test`): `host-test bench` over benches/ writes BENCHMARKS.md, then the
 # start-up of `host-test run` without and with the compiled-module cache, and its throughput over
-# BENCH_REQUESTS requests in one process and in one process per core, are appended to it.
+# BENCH_REQUESTS requests in one process and in one process per core, are appended to it; last, the
+# Criterion suite (host-test/benches/validate.rs) prints the per-request measures with statistics.
 BENCH_ITERATIONS ?= 2000
 BENCH_REQUESTS ?= 2000
 BENCH_CACHE := target/bench-cache
@@ -136,3 +137,6 @@ bench: policy
 	  echo "| $(BENCH_REQUESTS) requests × $$cores processes (nproc) at once | $$all ms, $$(( $(BENCH_REQUESTS) * cores * 1000 / all )) requests/s |"; \
 	} >> BENCHMARKS.md; \
 	tail -n 12 BENCHMARKS.md
+	@# The Criterion suite: the same per-request measures, with confidence intervals and the change
+	@# since the previous run (kept in target/criterion).
+	cargo bench --locked -p host-test --features bench --bench validate

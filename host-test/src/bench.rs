@@ -51,7 +51,22 @@ pub struct BenchReport {
     pub compile: f64,
     pub cache_load: f64,
     pub module_bytes: usize,
+    /// A fresh-instance call of [`EMPTY_WAPC_MODULE`]: what policy-server's path costs any module.
+    pub empty_fresh: f64,
 }
+
+/// The smallest waPC module with our module's memory (17 pages, a data segment) that answers a call:
+/// its fresh-instance call is the floor of the policy-server path, whatever the policy does.
+const EMPTY_WAPC_MODULE: &str = r#"
+(module
+  (import "wapc" "__guest_response" (func $response (param i32 i32)))
+  (memory (export "memory") 17)
+  (data (i32.const 1048576) "{}")
+  (func (export "wapc_init"))
+  (func (export "__guest_call") (param i32 i32) (result i32)
+    (call $response (i32.const 1048576) (i32.const 2))
+    (i32.const 1)))
+"#;
 
 /// Median of `iterations` timed runs of `run`, after a few untimed ones.
 fn median_ns(iterations: usize, mut run: impl FnMut()) -> f64 {
@@ -167,6 +182,15 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<BenchReport> {
     });
     let _ = std::fs::remove_dir_all(&cache_dir);
 
+    let empty = WapcModule::new(
+        &runtime,
+        &wat::parse_str(EMPTY_WAPC_MODULE)?,
+        DEFAULT_TIMEOUT,
+    )?;
+    let empty_fresh = median_ns(options.iterations, || {
+        std::hint::black_box(empty.call("validate", b"{}").expect("answers"));
+    });
+
     let module = WapcModule::new(&runtime, &wasm, DEFAULT_TIMEOUT)?;
     let mut figures = Vec::new();
     let mut typical = None;
@@ -204,6 +228,7 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         compile,
         cache_load,
         module_bytes: wasm.len(),
+        empty_fresh,
     })
 }
 
@@ -293,6 +318,13 @@ pub fn render_markdown(report: &BenchReport, options: &BenchOptions, policy: &Pa
         options.compilations.max(1),
         report.compile / 1e6,
         report.cache_load / 1e6
+    );
+    let _ = writeln!(
+        out,
+        "\nThe floor of (4): a fresh-instance call of an empty waPC module with the same memory (17 \
+         pages and a data segment) takes {} µs on this run. That part of (4) is wasmtime's \
+         on-demand instance (memory mapped, then unmapped) and the store, whatever the policy does.",
+        micros(report.empty_fresh)
     );
     out
 }

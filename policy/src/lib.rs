@@ -1,12 +1,12 @@
 //! The Kubewarden entry points: waPC functions that translate Kubewarden's wire format to and from
 //! the rules crate. Everything that decides lives in `pod-security-rules`.
 
-use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
 use pod_security_rules::{RequestWithSettings, Settings, Verdict, review, review_request, strict};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
@@ -29,7 +29,9 @@ struct RawPayload<'a> {
 
 /// The `validate` operation: a payload in, a `ValidationResponse` out, as the module answers it.
 pub fn validate(payload: &[u8]) -> CallResult {
-    Ok(serde_json::to_vec(&validation_response(evaluate(payload)))?)
+    Ok(serde_json::to_vec(&validation_response(&evaluate(
+        payload,
+    )))?)
 }
 
 /// Evaluates a `validate` payload; every failure becomes a rejection, never a guest error.
@@ -66,15 +68,27 @@ fn explain_unreadable(payload: &[u8]) -> Verdict {
     }
 }
 
-fn validation_response(verdict: Verdict) -> ValidationResponse {
+/// Kubewarden's `ValidationResponse`, written from the verdict as it stands. The SDK's type would
+/// need a `HashMap`, whose random seed costs every fresh instance a WASI `random_get`; the JSON is
+/// the same (a test reads it back as the SDK's type).
+#[derive(Serialize)]
+struct ValidationResponse<'a> {
+    accepted: bool,
+    message: Option<&'a str>,
+    code: Option<u16>,
+    mutated_object: Option<()>,
+    audit_annotations: Option<&'a BTreeMap<String, String>>,
+    warnings: Option<&'a [String]>,
+}
+
+fn validation_response(verdict: &Verdict) -> ValidationResponse<'_> {
     ValidationResponse {
         accepted: verdict.allowed,
-        message: verdict.message,
+        message: verdict.message.as_deref(),
         code: verdict.code,
         mutated_object: None,
-        audit_annotations: (!verdict.audit_annotations.is_empty())
-            .then(|| verdict.audit_annotations.into_iter().collect()),
-        warnings: (!verdict.warnings.is_empty()).then_some(verdict.warnings),
+        audit_annotations: Some(&verdict.audit_annotations).filter(|a| !a.is_empty()),
+        warnings: Some(verdict.warnings.as_slice()).filter(|w| !w.is_empty()),
     }
 }
 
@@ -90,4 +104,59 @@ fn validate_settings(payload: &[u8]) -> CallResult {
         },
     };
     Ok(serde_json::to_vec(&response)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The response reads back as the SDK's `ValidationResponse`, field for field.
+    #[test]
+    fn responses_are_the_sdks_wire_format() {
+        let mut verdict = Verdict::allow();
+        verdict
+            .audit_annotations
+            .insert("a".to_string(), "b".to_string());
+        verdict.warnings.push("careful".to_string());
+        verdict.deny_with("no".to_string());
+        for verdict in [
+            verdict,
+            Verdict::allow(),
+            Verdict::bad_request("x".to_string()),
+        ] {
+            let json = serde_json::to_value(validation_response(&verdict)).unwrap();
+            let sdk: kubewarden_policy_sdk::response::ValidationResponse =
+                serde_json::from_value(json.clone()).unwrap();
+            assert_eq!(sdk.accepted, verdict.allowed);
+            assert_eq!(sdk.message, verdict.message);
+            assert_eq!(sdk.code, verdict.code);
+            assert!(sdk.mutated_object.is_none());
+            let annotations = sdk.audit_annotations.map(|a| a.into_iter().collect());
+            assert_eq!(
+                annotations,
+                Some(verdict.audit_annotations.clone()).filter(|a: &BTreeMap<_, _>| !a.is_empty())
+            );
+            assert_eq!(
+                sdk.warnings,
+                Some(verdict.warnings.clone()).filter(|w| !w.is_empty())
+            );
+            let keys: Vec<&str> = json
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                keys,
+                [
+                    "accepted",
+                    "audit_annotations",
+                    "code",
+                    "message",
+                    "mutated_object",
+                    "warnings"
+                ]
+            );
+        }
+    }
 }
