@@ -93,31 +93,42 @@ impl<'t, 'de, T> Wrap<'t, 'de, T> {
     }
 }
 
-/// Forwards a `deserialize_*` method to the inner deserializer, wrapping its visitor.
-macro_rules! forward {
+/// Implements every `deserialize_*` method but `deserialize_struct` by forwarding to the reader and
+/// visitor that `self.split(visitor)` gives: each wrapper says once how it wraps.
+macro_rules! forward_to_split {
+    () => {
+        forward_to_split! {
+            deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+            deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
+            deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
+            deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
+            deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
+            deserialize_identifier(), deserialize_ignored_any(),
+            deserialize_unit_struct(name: &'static str),
+            deserialize_newtype_struct(name: &'static str),
+            deserialize_tuple(len: usize),
+            deserialize_tuple_struct(name: &'static str, len: usize),
+            deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+        }
+    };
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
         $(fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
-            self.inner.$method($($arg,)* Wrap::new(visitor, self.track))
+            let (inner, visitor) = self.split(visitor);
+            inner.$method($($arg,)* visitor)
         })*
     };
+}
+
+impl<'t, 'de, D> Strict<'t, 'de, D> {
+    fn split<V>(self, visitor: V) -> (D, Wrap<'t, 'de, V>) {
+        (self.inner, Wrap::new(visitor, self.track))
+    }
 }
 
 impl<'t, 'de, D: Deserializer<'de>> Deserializer<'de> for Strict<'t, 'de, D> {
     type Error = D::Error;
 
-    forward! {
-        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
-        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
-        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
-        deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
-        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
-        deserialize_identifier(), deserialize_ignored_any(),
-        deserialize_unit_struct(name: &'static str),
-        deserialize_newtype_struct(name: &'static str),
-        deserialize_tuple(len: usize),
-        deserialize_tuple_struct(name: &'static str, len: usize),
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
-    }
+    forward_to_split!();
 
     /// The one change: a struct is read as a map, never as a sequence.
     fn deserialize_struct<V: Visitor<'de>>(
@@ -299,31 +310,29 @@ struct KeyReader<'k, 't, 'de, D> {
     key: &'k mut Option<Cow<'de, str>>,
 }
 
-/// Forwards a `deserialize_*` method, wrapping the visitor so it records the key it is given.
-macro_rules! forward_key {
-    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
-        $(fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
-            self.inner.$method($($arg,)* KeyVisitor { inner: visitor, key: self.key })
-        })*
-    };
+impl<'k, 't, 'de, D> KeyReader<'k, 't, 'de, D> {
+    fn split<V>(self, visitor: V) -> (Strict<'t, 'de, D>, KeyVisitor<'k, 'de, V>) {
+        let visitor = KeyVisitor {
+            inner: visitor,
+            key: self.key,
+        };
+        (self.inner, visitor)
+    }
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyReader<'_, '_, 'de, D> {
     type Error = D::Error;
 
-    forward_key! {
-        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
-        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
-        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
-        deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
-        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
-        deserialize_identifier(), deserialize_ignored_any(),
-        deserialize_unit_struct(name: &'static str),
-        deserialize_newtype_struct(name: &'static str),
-        deserialize_tuple(len: usize),
-        deserialize_tuple_struct(name: &'static str, len: usize),
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+    forward_to_split!();
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        let (inner, visitor) = self.split(visitor);
+        inner.deserialize_struct(name, fields, visitor)
     }
 }
 
