@@ -270,30 +270,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for Volume<'a> {
     }
 }
 
-/// A volume source other than hostPath: any object (its content is not read), never a scalar or list.
-struct SourceObject;
-
-impl<'de> Deserialize<'de> for SourceObject {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SourceVisitor;
-
-        impl<'de> Visitor<'de> for SourceVisitor {
-            type Value = SourceObject;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a volume source object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SourceObject, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(SourceObject)
-            }
-        }
-
-        deserializer.deserialize_map(SourceVisitor)
-    }
-}
-
 /// Kubernetes treats `null` like an absent field; serde's `default` only covers absence.
 fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -470,25 +446,48 @@ impl<'de: 'a, 'a> Deserialize<'de> for Annotations<'a> {
     }
 }
 
-/// A string whose text is not kept: decoded into serde_json's scratch buffer, never allocated.
-struct AnyString;
+/// A value read only for its JSON type, its content dropped unallocated: `Discarded<true>` is an
+/// object (a volume source other than hostPath), `Discarded<false>` a string (an annotation no
+/// check reads, decoded in serde_json's scratch buffer).
+struct Discarded<const OBJECT: bool>;
 
-impl<'de> Deserialize<'de> for AnyString {
+/// A volume source other than hostPath: any object, never a scalar or list.
+type SourceObject = Discarded<true>;
+type AnyString = Discarded<false>;
+
+impl<'de, const OBJECT: bool> Deserialize<'de> for Discarded<OBJECT> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct AnyStringVisitor;
-
-        impl<'de> Visitor<'de> for AnyStringVisitor {
-            type Value = AnyString;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<AnyString, E> {
-                Ok(AnyString)
-            }
+        if OBJECT {
+            deserializer.deserialize_map(Discarded)
+        } else {
+            deserializer.deserialize_str(Discarded)
         }
+    }
+}
 
-        deserializer.deserialize_str(AnyStringVisitor)
+impl<'de, const OBJECT: bool> Visitor<'de> for Discarded<OBJECT> {
+    type Value = Self;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(if OBJECT {
+            "a volume source object"
+        } else {
+            "a string"
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        if !OBJECT {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        }
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Discarded)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self, E> {
+        if OBJECT {
+            return Err(de::Error::invalid_type(de::Unexpected::Str(text), &self));
+        }
+        Ok(Discarded)
     }
 }
