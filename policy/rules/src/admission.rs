@@ -95,10 +95,6 @@ impl<'de: 'a, 'a> Visitor<'de> for RequestVisitor<'a> {
                 }
                 seen |= 1 << field;
             }
-            // The object's type, once both fields that decide it have been read.
-            let target = (seen_kind && seen_resource)
-                .then(|| Target::of(&request).ok())
-                .flatten();
             match key.as_str() {
                 "kind" => {
                     request.kind = map.next_value()?;
@@ -113,8 +109,23 @@ impl<'de: 'a, 'a> Visitor<'de> for RequestVisitor<'a> {
                 "namespace" => request.namespace = map.next_value()?,
                 "operation" => request.operation = map.next_value()?,
                 "userInfo" => request.user_info = map.next_value()?,
-                "object" => request.object = map.next_value_seed(ObjectSeed::new(target))?,
-                "oldObject" => request.old_object = map.next_value_seed(ObjectSeed::old(target))?,
+                "object" | "oldObject" => {
+                    // The object's type, when both fields that decide it have been read.
+                    let target = (seen_kind && seen_resource)
+                        .then(|| Target::of(&request).ok())
+                        .flatten();
+                    let old = key == "oldObject";
+                    let object = map.next_value_seed(ObjectSeed {
+                        target,
+                        old,
+                        object: PhantomData,
+                    })?;
+                    if old {
+                        request.old_object = object;
+                    } else {
+                        request.object = object;
+                    }
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -141,24 +152,6 @@ struct ObjectSeed<'a> {
     target: Option<Target>,
     old: bool,
     object: PhantomData<Object<'a>>,
-}
-
-impl ObjectSeed<'_> {
-    fn new(target: Option<Target>) -> Self {
-        ObjectSeed {
-            target,
-            old: false,
-            object: PhantomData,
-        }
-    }
-
-    fn old(target: Option<Target>) -> Self {
-        ObjectSeed {
-            target,
-            old: true,
-            object: PhantomData,
-        }
-    }
 }
 
 impl<'de: 'a, 'a> DeserializeSeed<'de> for ObjectSeed<'a> {
