@@ -576,12 +576,19 @@ fn read<'de, T: Deserialize<'de>>(what: &str, bytes: &'de [u8]) -> Result<T, Str
     strict::from_slice(bytes).map_err(|err| format!("cannot read {what}: {err}"))
 }
 
-/// PSA's rule: an update matters when it changes what runs; metadata-only and most spec-only updates
-/// of a running pod are not re-evaluated, so pods that predate the policy keep working.
+/// PSA's rule (`isSignificantPodUpdate` in k8s.io/pod-security-admission/admission/admission.go): an
+/// update matters when it changes what runs: the number of containers or init containers, an image
+/// (by index; ephemeral containers by name, or one added), or a seccomp annotation of the pod or of a
+/// container, which were mutable when PSA was written. Metadata-only and most spec-only updates of a
+/// running pod are not re-evaluated, so pods that predate the policy keep working.
 fn is_significant_update(pod: &Pod, old: &Pod) -> bool {
     let (Some(spec), Some(old_spec)) = (&pod.spec, &old.spec) else {
         return true;
     };
+    const POD_SECCOMP: &str = "seccomp.security.alpha.kubernetes.io/pod";
+    if pod.metadata.annotations.get(POD_SECCOMP) != old.metadata.annotations.get(POD_SECCOMP) {
+        return true;
+    }
     if spec.containers.len() != old_spec.containers.len()
         || spec.init_containers.len() != old_spec.init_containers.len()
     {

@@ -228,22 +228,20 @@ fn runtime_access_settings(
         Some(Value::Bool(enabled)) => *enabled,
         Some(other) => return Err(wrong_type("runtimeAccess.enabled", "a boolean", other)),
     };
-    let extra_paths = string_list(map, "runtimeAccess", "extraPaths")?;
-    if let Some((index, path)) = extra_paths
+    let extra_paths = string_list(map, "runtimeAccess", "extraPaths")?
         .iter()
         .enumerate()
-        .find(|(_, p)| !p.starts_with('/'))
-    {
-        return Err(SettingsError(format!(
-            "runtimeAccess.extraPaths[{index}]: {path:?} is not an absolute path"
-        )));
-    }
+        .map(|(index, path)| {
+            runtime_access::normalise_extra_path(path).ok_or_else(|| {
+                SettingsError(format!(
+                    "runtimeAccess.extraPaths[{index}]: {path:?} is not an absolute path (/… on Linux, C:\\… or \\\\.\\pipe\\… on Windows)"
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
     Ok(RuntimeAccessSettings {
         enabled,
-        extra_paths: extra_paths
-            .iter()
-            .map(|path| runtime_access::normalise(path))
-            .collect(),
+        extra_paths,
         exempt_namespaces: string_list(map, "runtimeAccess", "exemptNamespaces")?,
         exempt_images: string_list(map, "runtimeAccess", "exemptImages")?,
     })
@@ -426,11 +424,11 @@ mod tests {
         assert!(!settings.runtime_access.enabled);
         assert_eq!(settings.runtime_access.exempt_images, ["docker:*"]);
         let settings =
-            parse(json!({"runtimeAccess": {"extraPaths": ["/opt//cni/bin/", "/var/run/x"]}}))
+            parse(json!({"runtimeAccess": {"extraPaths": ["/opt//cni/bin/", "/var/run/x", "d:/Docker/"]}}))
                 .unwrap();
         assert_eq!(
             settings.runtime_access.extra_paths,
-            ["/opt/cni/bin", "/run/x"],
+            ["/opt/cni/bin", "/run/x", r"D:\Docker"],
             "normalised once"
         );
         assert!(

@@ -229,6 +229,17 @@ fn only_significant_pod_updates_are_reevaluated() {
         new["spec"]["initContainers"] = json!([{"name": "init", "image": "busybox"}]);
         new
     };
+    let security_context_only = {
+        let mut new = old.clone();
+        new["spec"]["containers"][0]["securityContext"]["runAsUser"] = json!(1000);
+        new
+    };
+    // PSA compares the pod's and each container's seccomp annotations too (isSignificantPodUpdate).
+    let annotated = |key: &str| {
+        let mut new = old.clone();
+        new["metadata"]["annotations"] = json!({ key: "runtime/default" });
+        new
+    };
     let update = |new: &Value| {
         let mut req = request(("", "Pod"), "pods", "UPDATE", new.clone());
         req["oldObject"] = old.clone();
@@ -238,8 +249,23 @@ fn only_significant_pod_updates_are_reevaluated() {
         update(&metadata_only).allowed,
         "a metadata-only update of an old pod must not be blocked"
     );
+    assert!(update(&security_context_only).allowed);
     assert!(!update(&image_changed).allowed);
     assert!(!update(&container_added).allowed);
+    assert!(!update(&annotated("seccomp.security.alpha.kubernetes.io/pod")).allowed);
+    assert!(
+        !update(&annotated(
+            "container.seccomp.security.alpha.kubernetes.io/app"
+        ))
+        .allowed
+    );
+    assert!(
+        update(&annotated(
+            "container.seccomp.security.alpha.kubernetes.io/other"
+        ))
+        .allowed,
+        "another container's annotation"
+    );
 
     // The background audit scanner sends no userInfo: every pod is evaluated.
     let mut req = request(("", "Pod"), "pods", "UPDATE", metadata_only);

@@ -2,12 +2,13 @@
 //! Standards leave open. It runs at every level, `privileged` included, and for requests exempt
 //! from the Pod Security checks; only its own namespace exemption lifts it.
 
-mod paths;
+mod host_path;
+mod protected;
 
 use crate::checks::format::join_quote;
 use crate::pod::{Container, PodSpec, Volume};
-pub(crate) use paths::normalise;
-use paths::{Protected, reaches};
+use host_path::{Flavour, NodeOs};
+use protected::{Protected, reaches};
 use serde::Deserialize;
 
 /// The guard's settings (`runtimeAccess` in the policy settings).
@@ -49,25 +50,47 @@ impl RuntimeAccessSettings {
     }
 }
 
+/// An operator's `extraPaths` entry, normalised in the flavour it is written in; `None` when it is
+/// not absolute (a Linux `/…`, or a Windows `C:\…` or `\\.\pipe\…`).
+pub(crate) fn normalise_extra_path(path: &str) -> Option<String> {
+    let flavour = Flavour::of_written(path);
+    (flavour == Flavour::Windows || path.starts_with('/')).then(|| flavour.normalise(path))
+}
+
+/// What a written host path, and a sub-path below it, reach on any node the pod may land on.
+fn reach<'a>(
+    os: NodeOs,
+    written: &str,
+    sub_path: Option<&str>,
+    extra: &'a [String],
+) -> Option<Protected<'a>> {
+    os.flavours().iter().find_map(|&flavour| {
+        let path = match sub_path {
+            None => flavour.normalise(written),
+            Some(sub) => flavour.normalise(&format!("{written}{}{sub}", flavour.separator())),
+        };
+        reaches(flavour, &path, extra)
+    })
+}
+
 /// Capabilities that, with the node's PID namespace, let a container enter the runtime's namespaces.
 const NSENTER_CAPABILITIES: &[&str] = &["SYS_ADMIN", "SYS_PTRACE", "ALL"];
 
 /// Every way the pod reaches the runtime, one detail each; empty when it does not.
 pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String> {
     let extra = &settings.extra_paths;
-    // Each hostPath volume with its normalised path and what that reaches, worked out once.
-    let host_volumes: Vec<(&Volume, &str, String, Option<Protected>)> = spec
+    let os = NodeOs::of(spec);
+    // Each hostPath volume with what its path reaches, worked out once.
+    let host_volumes: Vec<(&Volume, &str, Option<Protected>)> = spec
         .volumes
         .iter()
         .filter_map(|volume| {
             let written = volume.host_path.as_ref()?.path.as_str();
-            let base = normalise(written);
-            let reached = reaches(&base, extra);
-            Some((volume, written, base, reached))
+            Some((volume, written, reach(os, written, None, extra)))
         })
         .collect();
     let mut violations = Vec::new();
-    for (volume, written, _, reached) in &host_volumes {
+    for (volume, written, reached) in &host_volumes {
         let Some(reached) = reached else { continue };
         let mounted_by: Vec<&Container> = spec
             .all_containers()
@@ -92,7 +115,7 @@ pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String
         .filter(|c| !settings.exempts_image(c.image.as_deref()))
     {
         for mount in &container.volume_mounts {
-            let Some((volume, written, base, None)) =
+            let Some((volume, written, None)) =
                 host_volumes.iter().find(|(v, ..)| v.name == mount.name)
             else {
                 continue; // Not a hostPath, or reported for the volume itself.
@@ -100,7 +123,7 @@ pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String
             let Some((sub_path, how)) = effective_sub_path(container, mount) else {
                 continue;
             };
-            if let Some(reached) = reaches(&normalise(&format!("{base}/{sub_path}")), extra) {
+            if let Some(reached) = reach(os, written, Some(&sub_path), extra) {
                 violations.push(format!(
                     "container \"{}\" mounts volume \"{}\" (hostPath {written:?}) with {how}, which reaches {}",
                     container.name,
@@ -128,7 +151,11 @@ pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String
 }
 
 fn describe(reached: &Protected<'_>) -> String {
-    format!("{} ({})", reached.what, reached.path)
+    if reached.by_name {
+        format!("{}, by its name {:?}", reached.what, reached.path)
+    } else {
+        format!("{} ({})", reached.what, reached.path)
+    }
 }
 
 /// The sub-path a mount adds to its volume's path, and how it was written. A `subPathExpr`
@@ -210,7 +237,8 @@ pub struct PersistentVolumeSpec<'a> {
     pub local: Option<crate::pod::HostPathSource<'a>>,
 }
 
-/// A PersistentVolume on a protected path gives any claim bound to it the runtime, with no hostPath in the pod.
+/// A PersistentVolume on a protected path gives any claim bound to it the runtime, with no hostPath
+/// in the pod. Its node may run either OS, so its path is read both ways.
 pub fn check_persistent_volume(
     settings: &RuntimeAccessSettings,
     volume: &PersistentVolume,
@@ -222,7 +250,7 @@ pub fn check_persistent_volume(
         .into_iter()
         .filter_map(|(source, path)| {
             let path = path.as_ref()?;
-            let reached = reaches(&normalise(&path.path), &settings.extra_paths)?;
+            let reached = reach(NodeOs::Either, &path.path, None, &settings.extra_paths)?;
             Some(format!(
                 "{source} path {:?} reaches {}",
                 path.path,

@@ -187,3 +187,144 @@ fn persistent_volumes_on_protected_paths_are_denied() {
             .is_empty()
     );
 }
+
+fn pod_on(os: Option<&str>, path: &str) -> PodSpec<'static> {
+    let mut value = json!({"volumes": [{"name": "v", "hostPath": {"path": path}}],
+        "containers": [{"name": "app", "image": "app:1", "volumeMounts": [{"name": "v", "mountPath": "/mnt"}]}]});
+    if let Some(os) = os {
+        value["os"] = json!({"name": os});
+    }
+    spec(value)
+}
+
+#[test]
+fn the_hosts_procfs_is_denied() {
+    for path in [
+        "/proc",
+        "/proc/1/root",
+        "/proc/self/root",
+        "/proc/1/cwd",
+        "proc/1/root",
+    ] {
+        assert_eq!(
+            check_pod(&RuntimeAccessSettings::default(), &host_path_pod(path)),
+            [format!(
+                "volume \"v\" mounts hostPath {path:?}, which reaches the host's procfs (/proc/<pid>/root is the host's root filesystem) (/proc)"
+            )],
+        );
+    }
+    assert!(
+        check_pod(
+            &RuntimeAccessSettings::default(),
+            &host_path_pod("/procfs-data")
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn a_relocated_socket_is_denied_by_its_name() {
+    assert_eq!(
+        check_pod(
+            &RuntimeAccessSettings::default(),
+            &host_path_pod("/opt/runtime/containerd.sock")
+        ),
+        [
+            "volume \"v\" mounts hostPath \"/opt/runtime/containerd.sock\", which reaches a containerd socket, by its name \"containerd.sock\""
+        ]
+    );
+    let parent_with_sub_path = spec(
+        json!({"volumes": [{"name": "v", "hostPath": {"path": "/opt/runtime"}}],
+        "containers": [{"name": "app", "volumeMounts": [{"name": "v", "mountPath": "/s", "subPath": "engine/docker.sock"}]}]}),
+    );
+    assert_eq!(
+        check_pod(&RuntimeAccessSettings::default(), &parent_with_sub_path),
+        [
+            "container \"app\" mounts volume \"v\" (hostPath \"/opt/runtime\") with subPath \"engine/docker.sock\", which reaches the Docker socket, by its name \"docker.sock\""
+        ]
+    );
+    assert!(
+        check_pod(
+            &RuntimeAccessSettings::default(),
+            &host_path_pod("/data/mydocker.sock.bak")
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn windows_pipes_and_folders_are_denied() {
+    let settings = RuntimeAccessSettings::default();
+    for path in [
+        r"\\.\pipe\docker_engine",
+        "//./pipe/docker_engine",
+        r"\\.\PIPE\DOCKER_ENGINE",
+    ] {
+        let violations = check_pod(&settings, &pod_on(Some("windows"), path));
+        assert_eq!(
+            violations,
+            [format!(
+                "volume \"v\" mounts hostPath {path:?}, which reaches the Docker engine's named pipe (\\\\.\\pipe\\docker_engine)"
+            )]
+        );
+    }
+    for path in [
+        r"C:\ProgramData\containerd\root",
+        r"c:/programdata/CONTAINERD",
+        r"\\.\pipe\containerd-containerd",
+    ] {
+        assert_eq!(check_pod(&settings, &pod_on(None, path)).len(), 1, "{path}");
+    }
+    assert!(check_pod(&settings, &pod_on(Some("windows"), r"C:\logs")).is_empty());
+}
+
+#[test]
+fn a_pod_that_names_its_os_is_read_only_that_way() {
+    let settings = RuntimeAccessSettings::default();
+    // Linux paths are case-sensitive: on Linux this is not the kubelet's directory; on Windows
+    // (C:\VAR\LIB\KUBELET) it is.
+    assert!(check_pod(&settings, &pod_on(Some("linux"), "/VAR/LIB/KUBELET")).is_empty());
+    assert_eq!(
+        check_pod(&settings, &pod_on(None, "/VAR/LIB/KUBELET")),
+        [
+            "volume \"v\" mounts hostPath \"/VAR/LIB/KUBELET\", which reaches the kubelet's state directory (C:\\var\\lib\\kubelet)"
+        ]
+    );
+    assert!(check_pod(&settings, &pod_on(Some("linux"), "/data/Docker.sock")).is_empty());
+    assert_eq!(
+        check_pod(&settings, &pod_on(Some("windows"), "/data/Docker.sock")).len(),
+        1
+    );
+    // On Windows the Linux reading does not apply.
+    assert!(check_pod(&settings, &pod_on(Some("windows"), "/run/k3s-data")).is_empty());
+    assert_eq!(
+        check_pod(&settings, &pod_on(Some("linux"), "/run/k3s")).len(),
+        1
+    );
+}
+
+#[test]
+fn windows_extra_paths_are_protected() {
+    let settings = RuntimeAccessSettings {
+        extra_paths: vec![normalise_extra_path(r"D:\docker-root").unwrap()],
+        ..Default::default()
+    };
+    assert_eq!(
+        check_pod(&settings, &pod_on(None, "d:/Docker-Root/image")).len(),
+        1
+    );
+    assert!(normalise_extra_path("relative/path").is_none());
+}
+
+#[test]
+fn persistent_volumes_are_read_on_either_os() {
+    let pv = from_test_json::<PersistentVolume>(
+        json!({"spec": {"local": {"path": r"C:\ProgramData\docker"}}}),
+    );
+    assert_eq!(
+        check_persistent_volume(&RuntimeAccessSettings::default(), &pv),
+        [
+            "local path \"C:\\\\ProgramData\\\\docker\" reaches Docker's state and configuration (C:\\ProgramData\\docker)"
+        ]
+    );
+}
