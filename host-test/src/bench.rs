@@ -84,8 +84,21 @@ fn median_ns(iterations: usize, mut run: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// The kind of volume each container of a scaled pod mounts.
+#[derive(Debug, Clone, Copy)]
+pub enum ScaledVolume {
+    ConfigMap,
+    /// A harmless hostPath under `/var/log`, mounted with a sub-path: the runtime guard's whole path
+    /// (both OS readings, the sub-path, the names) without a denial.
+    HostPath,
+}
+
 /// The typical pod of `base` with `containers` containers, each mounting a volume of its own.
-pub fn scaled_request(base: &Value, containers: usize) -> anyhow::Result<Value> {
+pub fn scaled_request(
+    base: &Value,
+    containers: usize,
+    volume: ScaledVolume,
+) -> anyhow::Result<Value> {
     let mut request = base.clone();
     let spec = request
         .pointer_mut("/object/spec")
@@ -95,13 +108,24 @@ pub fn scaled_request(base: &Value, containers: usize) -> anyhow::Result<Value> 
         .map(|index| {
             let mut container = template.clone();
             container["name"] = json!(format!("c{index}"));
-            container["volumeMounts"] =
-                json!([{"name": format!("vol-{index}"), "mountPath": format!("/mnt/{index}")}]);
+            let mut mount =
+                json!({"name": format!("vol-{index}"), "mountPath": format!("/mnt/{index}")});
+            if let ScaledVolume::HostPath = volume {
+                mount["subPath"] = json!("current");
+            }
+            container["volumeMounts"] = json!([mount]);
             container
         })
         .collect();
     let volumes: Vec<Value> = (0..containers)
-        .map(|index| json!({"name": format!("vol-{index}"), "configMap": {"name": format!("cm-{index}")}}))
+        .map(|index| match volume {
+            ScaledVolume::ConfigMap => {
+                json!({"name": format!("vol-{index}"), "configMap": {"name": format!("cm-{index}")}})
+            }
+            ScaledVolume::HostPath => {
+                json!({"name": format!("vol-{index}"), "hostPath": {"path": format!("/var/log/app-{index}")}})
+            }
+        })
         .collect();
     spec["containers"] = Value::Array(scaled);
     spec["volumes"] = Value::Array(volumes);
@@ -212,16 +236,21 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         )?);
     }
     let typical = typical.context("the requests need a *typical* pod to scale")?;
-    for containers in [1, 10, 50, 500] {
-        let request = scaled_request(&typical, containers)?;
-        // 500 containers take a hundred times longer: fewer iterations keep the run short.
-        let iterations = (options.iterations * 10 / containers).clamp(20, options.iterations);
-        figures.push(measure_request(
-            &module,
-            format!("scale: {containers} containers + {containers} volumes"),
-            &request,
-            iterations,
-        )?);
+    for (volume, what) in [
+        (ScaledVolume::ConfigMap, "volumes"),
+        (ScaledVolume::HostPath, "hostPath volumes"),
+    ] {
+        for containers in [1, 10, 50, 500] {
+            let request = scaled_request(&typical, containers, volume)?;
+            // 500 containers take a hundred times longer: fewer iterations keep the run short.
+            let iterations = (options.iterations * 10 / containers).clamp(20, options.iterations);
+            figures.push(measure_request(
+                &module,
+                format!("scale: {containers} containers + {containers} {what}"),
+                &request,
+                iterations,
+            )?);
+        }
     }
     Ok(BenchReport {
         requests: figures,
