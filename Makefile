@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
 WASM_TARGET := wasm32-wasip1
-MODULE_BUILD := target/$(WASM_TARGET)/release/restricted_pod_policy.wasm
+MODULE_BUILD := target/$(WASM_TARGET)/module/restricted_pod_policy.wasm
 HOST_TEST := target/release/host-test
 CORPUS ?= ../shared/psa-testdata
 EXAMPLES := examples/admission-reviews
@@ -31,7 +31,7 @@ binaryen:
 		|| echo "binaryen could not be installed: the module will not be shrunk by wasm-opt"
 
 policy: wasm-target harness binaryen
-	cargo build --locked --release --target $(WASM_TARGET) -p restricted-pod-policy
+	cargo build --locked --profile module --target $(WASM_TARGET) -p restricted-pod-policy
 	cp $(MODULE_BUILD) policy.wasm
 	@echo "policy.wasm: $$(stat -c %s policy.wasm) bytes from cargo"
 	@if command -v wasm-opt >/dev/null; then \
