@@ -232,9 +232,10 @@ fn windows_root_len(normalised: &str) -> usize {
 /// name `name`: up to six of its first characters, spaces left out, then `~` and a number. Which
 /// number belongs to which name depends on the folder, so any number counts.
 fn is_short_name_of(segment: &str, name: &str) -> bool {
-    let Some((head, tail)) = segment.split_once('~') else {
+    let Some(tilde) = segment.bytes().position(|byte| byte == b'~') else {
         return false;
     };
+    let (head, tail) = (&segment[..tilde], &segment[tilde + 1..]);
     let number = tail.split('.').next().unwrap_or_default();
     if head.is_empty() || head.len() > 6 || number.is_empty() {
         return false;

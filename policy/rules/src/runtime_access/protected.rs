@@ -356,23 +356,51 @@ fn table(flavour: Flavour) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-/// True when `pattern`'s first segments match `path`'s.
-fn starts_with(flavour: Flavour, path: &str, pattern: &str) -> bool {
-    let mut path = flavour.segments(path);
-    flavour.segments(pattern).all(|wanted| {
-        path.next()
-            .is_some_and(|got| flavour.segment_matches(wanted, got))
-    })
+/// Whether a path is, lies in or contains `pattern`: their segments agree as far as both go. A walk
+/// over the bytes, since most patterns part from the path within a few of them; a `*` (always at
+/// the end of a pattern's segment) takes the rest of the path's segment.
+fn overlaps(flavour: Flavour, path: &str, pattern: &str) -> bool {
+    let separator = flavour.separator() as u8;
+    // A root keeps its separator (`/`, `C:\`); without it, it is a prefix of everything below.
+    let path = path
+        .strip_suffix(separator as char)
+        .unwrap_or(path)
+        .as_bytes();
+    let pattern = pattern.as_bytes();
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (pattern.get(i), path.get(j)) {
+            (None, None) => return true,
+            (Some(b'*'), _) => {
+                i += 1;
+                while path.get(j).is_some_and(|&byte| byte != separator) {
+                    j += 1;
+                }
+            }
+            // One ends where the other reaches a separator: an ancestor, or a path below.
+            (None, Some(&byte)) | (Some(&byte), None) => return byte == separator,
+            (Some(&wanted), Some(&got)) => {
+                let same = match flavour {
+                    Flavour::Linux => wanted == got,
+                    Flavour::Windows => wanted.eq_ignore_ascii_case(&got),
+                };
+                if !same {
+                    return false;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
 }
 
-/// True when `path` is `pattern`'s ancestor.
-fn is_ancestor(flavour: Flavour, path: &str, pattern: &str) -> bool {
-    let mut pattern = flavour.segments(pattern);
-    flavour.segments(path).all(|got| {
-        pattern
-            .next()
-            .is_some_and(|wanted| flavour.segment_matches(wanted, got))
-    })
+/// The same by segments, for a Windows path with 8.3 short names (`PROGRA~3`), whose segments can
+/// stand for longer ones.
+fn overlaps_by_segment(flavour: Flavour, path: &str, pattern: &str) -> bool {
+    flavour
+        .segments(pattern)
+        .zip(flavour.segments(path))
+        .all(|(wanted, got)| flavour.segment_matches(wanted, got))
 }
 
 /// What a normalised host path reaches: the first protected path it is, lies in or contains, then
@@ -395,14 +423,15 @@ pub fn reaches<'a>(
             what: "a path the operator protects",
             by_name: false,
         });
-    let by_path = built_in.chain(extra).find(|p| {
-        starts_with(flavour, normalised, p.path) || is_ancestor(flavour, normalised, p.path)
+    let short_names = flavour == Flavour::Windows && normalised.contains('~');
+    let by_path = built_in.chain(extra).find(|p| match short_names {
+        true => overlaps_by_segment(flavour, normalised, p.path),
+        false => overlaps(flavour, normalised, p.path),
     });
-    by_path.or_else(|| by_name(flavour, normalised))
+    by_path.or_else(|| by_name(flavour, normalised.rsplit(flavour.separator()).next()?))
 }
 
-fn by_name(flavour: Flavour, normalised: &str) -> Option<Protected<'static>> {
-    let last = flavour.segments(normalised).last()?;
+fn by_name(flavour: Flavour, last: &str) -> Option<Protected<'static>> {
     let pipes = match flavour {
         Flavour::Linux => &[][..],
         Flavour::Windows => PIPE_NAMES,
