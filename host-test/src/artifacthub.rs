@@ -151,8 +151,8 @@ fn parse_maintainers(text: &str) -> anyhow::Result<Vec<Maintainer>> {
 }
 
 fn validate_questions(text: &str) -> anyhow::Result<()> {
-    let form: QuestionsUi =
-        serde_yaml::from_str(text).context("the questions file is not a Rancher questions form")?;
+    let form: QuestionsUi = crate::yaml::from_str(text)
+        .context("the questions file is not a Rancher questions form")?;
     ensure!(
         !form.questions.is_empty(),
         "the questions file has no questions"
@@ -237,13 +237,13 @@ impl ArtifactHubPkg {
             ("kubewarden/mutation".into(), metadata.mutating.to_string()),
             (
                 "kubewarden/rules".into(),
-                serde_yaml::to_string(&metadata.rules)?,
+                crate::yaml::to_string(&metadata.rules)?,
             ),
         ]);
         if !metadata.context_aware_resources.is_empty() {
             annotations.insert(
                 "kubewarden/contextAwareResources".into(),
-                serde_yaml::to_string(&metadata.context_aware_resources)?,
+                crate::yaml::to_string(&metadata.context_aware_resources)?,
             );
         }
         if let Some(resources) = metadata.annotation(RESOURCES) {
@@ -296,14 +296,14 @@ impl ArtifactHubPkg {
     pub fn to_file_text(&self) -> String {
         format!(
             "{HEADER}{}",
-            serde_yaml::to_string(self).expect("the package serializes to YAML")
+            crate::yaml::to_string(self).expect("the package serializes to YAML")
         )
     }
 
     /// The `createdAt` of an existing artifacthub-pkg.yml.
     pub fn created_at_of(text: &str) -> anyhow::Result<String> {
         let package: Self =
-            serde_yaml::from_str(text).context("it is not an Artifact Hub package description")?;
+            crate::yaml::from_str(text).context("it is not an Artifact Hub package description")?;
         Ok(package.created_at)
     }
 }
@@ -315,7 +315,7 @@ mod tests {
     const QUESTIONS: &str = "questions:\n- variable: level\n  type: enum\n  label: Level\n";
 
     fn metadata(annotations: &[(&str, &str)]) -> Metadata {
-        let mut metadata: Metadata = serde_yaml::from_str(
+        let mut metadata: Metadata = crate::yaml::from_str(
             "rules: [{apiGroups: [''], apiVersions: [v1], resources: [pods], operations: [CREATE]}]\n\
              mutating: false\n",
         )
@@ -353,7 +353,7 @@ mod tests {
         )
         .unwrap();
         let yaml: serde_json::Value =
-            serde_yaml::from_str(&package.to_file_text()).expect("the file is YAML");
+            crate::yaml::from_str(&package.to_file_text()).expect("the file is YAML");
         assert_eq!(yaml["version"], "1.2.3");
         assert_eq!(yaml["name"], "some-policy");
         assert_eq!(yaml["displayName"], "Some Policy");
@@ -392,7 +392,7 @@ mod tests {
         assert_eq!(annotations["kubewarden/hidden-ui"], "false");
         assert_eq!(annotations["kubewarden/questions-ui"], QUESTIONS);
         let rules: serde_json::Value =
-            serde_yaml::from_str(annotations["kubewarden/rules"].as_str().unwrap()).unwrap();
+            crate::yaml::from_str(annotations["kubewarden/rules"].as_str().unwrap()).unwrap();
         assert_eq!(rules[0]["resources"], serde_json::json!(["pods"]));
         assert!(
             annotations

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::wapc_host::{GuestCallError, WapcModule};
+use crate::wapc_host::{GuestCallError, WapcModule, WarmInstance};
 
 /// policy-server's message when the epoch deadline ends an evaluation.
 pub const TIMEOUT_MESSAGE: &str =
@@ -178,6 +178,32 @@ impl PolicyEvaluator {
     /// Evaluates one AdmissionRequest (the `request` of an AdmissionReview) in a fresh instance.
     /// A guest failure, trap or timeout is a rejection with code 500, as in policy-server.
     pub fn validate(&self, admission_request: &Value) -> AdmissionResponse {
+        self.validate_with(admission_request, |payload| {
+            self.module.call("validate", payload)
+        })
+    }
+
+    /// The same evaluation in `instance`, an instance kept across calls (as `check` does, one per
+    /// worker): the same payload, guest and answer, without the instance's set-up each time.
+    pub fn validate_in(
+        &self,
+        instance: &mut WarmInstance,
+        admission_request: &Value,
+    ) -> AdmissionResponse {
+        self.validate_with(admission_request, |payload| {
+            instance.call("validate", payload)
+        })
+    }
+
+    pub fn module(&self) -> &WapcModule {
+        &self.module
+    }
+
+    fn validate_with(
+        &self,
+        admission_request: &Value,
+        call: impl FnOnce(&[u8]) -> Result<Vec<u8>, GuestCallError>,
+    ) -> AdmissionResponse {
         let uid = admission_request
             .get("uid")
             .and_then(Value::as_str)
@@ -189,7 +215,7 @@ impl PolicyEvaluator {
                 return internal_error(uid, format!("cannot encode the request: {error}"));
             }
         };
-        let answer = match self.module.call("validate", &payload) {
+        let answer = match call(&payload) {
             Ok(answer) => answer,
             Err(GuestCallError::DeadlineExceeded) => {
                 return AdmissionResponse::rejection(uid, TIMEOUT_MESSAGE.to_string(), 500);

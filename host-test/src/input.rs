@@ -9,7 +9,7 @@ use serde_json::Value;
 pub fn parse_document(text: &str) -> anyhow::Result<Value> {
     match serde_json::from_str(text) {
         Ok(value) => Ok(value),
-        Err(json_error) => serde_yaml::from_str(text)
+        Err(json_error) => crate::yaml::from_str(text)
             .with_context(|| format!("neither JSON ({json_error}) nor YAML")),
     }
 }

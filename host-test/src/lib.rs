@@ -5,6 +5,7 @@
 pub mod artifacthub;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod check;
 pub mod conformance;
 pub mod evaluator;
 pub mod input;
@@ -12,6 +13,7 @@ pub mod metadata;
 pub mod module_cache;
 pub mod registry;
 pub mod wapc_host;
+pub mod yaml;
 
 pub use evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};
 pub use wapc_host::{GuestCallError, WapcModule, WapcRuntime, WarmInstance};

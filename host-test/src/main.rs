@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
 use host_test::artifacthub::ArtifactHubPkg;
+use host_test::check;
 use host_test::conformance::run_conformance;
 use host_test::input::{read_admission_request, read_document, request_files};
 use host_test::metadata::{ExecutionMode, Metadata, annotate, read_embedded_metadata};
@@ -37,6 +38,15 @@ struct Cli {
 enum Command {
     /// Evaluate admission requests and print one AdmissionResponse JSON line each.
     Run(RunArgs),
+    /// Check manifests (files, folders, `-` for standard input) before they reach a cluster:
+    /// every Pod, pod controller, PodTemplate and PersistentVolume goes through the module as the
+    /// API server would send it on CREATE.
+    ///
+    /// Exit codes: 0 nothing denied; 1 an object denied at the enforce level (or, with
+    /// `--fail-on warn`, warned about or audited); 2 a usage error, an unreadable input, or a
+    /// document that is not valid YAML/JSON or not a Kubernetes object (the rest is still checked
+    /// and reported).
+    Check(CheckArgs),
     /// Evaluate the Pod Security Admission fixture corpus and report disagreements.
     Conformance(ConformanceArgs),
     /// Embed the policy metadata in the module, like `kwctl annotate`.
@@ -178,6 +188,63 @@ struct PolicyArgs {
 }
 
 #[derive(Args)]
+struct SettingsArgs {
+    /// The policy settings as JSON.
+    #[arg(long, value_name = "JSON", conflicts_with = "settings_path")]
+    settings_json: Option<String>,
+    /// A file with the policy settings, JSON or YAML (PSA's PodSecurityConfiguration and the
+    /// policy's own keys).
+    #[arg(long, value_name = "FILE")]
+    settings_path: Option<PathBuf>,
+}
+
+impl SettingsArgs {
+    fn read(&self) -> anyhow::Result<Value> {
+        Ok(match (&self.settings_json, &self.settings_path) {
+            (Some(json), _) => serde_json::from_str(json).context("--settings-json is not JSON")?,
+            (None, Some(path)) => read_document(path).context("cannot read the settings")?,
+            (None, None) => Value::Object(Default::default()),
+        })
+    }
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Manifests: files, folders (every *.yaml, *.yml and *.json below them) and `-` for standard
+    /// input; multi-document YAML, JSON and `List` kinds.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = check::report::Format::Text)]
+    format: check::report::Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The namespace of objects that name none.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+    /// The user the requests come from (`userInfo.username`), to try exemptions by user.
+    #[arg(long, default_value = "ci")]
+    user: String,
+    /// A group of that user; repeatable.
+    #[arg(long = "group", value_name = "GROUP")]
+    groups: Vec<String>,
+    /// What fails the check (exit code 1).
+    #[arg(long, value_enum, default_value_t = check::FailOn::Deny)]
+    fail_on: check::FailOn,
+    /// Workers, each with its own instance of the module; default: one per core.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: Option<u16>,
+    /// The file name reports give standard input.
+    #[arg(long, value_name = "NAME", default_value = "-")]
+    stdin_name: String,
+}
+
+#[derive(Args)]
 struct RunArgs {
     #[command(flatten)]
     policy: PolicyArgs,
@@ -185,12 +252,8 @@ struct RunArgs {
     /// *.json, *.yaml and *.yml files, sorted by name. Repeatable.
     #[arg(long, value_name = "FILE", required = true)]
     request: Vec<PathBuf>,
-    /// The policy settings as JSON.
-    #[arg(long, value_name = "JSON", conflicts_with = "settings_path")]
-    settings_json: Option<String>,
-    /// A file with the policy settings, JSON or YAML.
-    #[arg(long, value_name = "FILE")]
-    settings_path: Option<PathBuf>,
+    #[command(flatten)]
+    settings: SettingsArgs,
     /// `json`: one AdmissionResponse line per request, as kwctl prints; `summary`: one line per
     /// file with its name, verdict and message, for people.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
@@ -229,6 +292,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
+        // A check that cannot run at all (no module, refused settings) is a usage error: 2.
+        Command::Check(args) => check_manifests(&args).or_else(|error| {
+            eprintln!("host-test: {error:#}");
+            Ok(ExitCode::from(2))
+        }),
         Command::Conformance(args) => conformance(&args),
         Command::Annotate(args) => annotate_module(&args),
         Command::Scaffold(ScaffoldCommand::Artifacthub(args)) => scaffold_artifacthub(&args),
@@ -302,11 +370,7 @@ fn load_policy(args: &PolicyArgs) -> anyhow::Result<LoadedPolicy> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let settings = match (&args.settings_json, &args.settings_path) {
-        (Some(json), _) => serde_json::from_str(json).context("--settings-json is not JSON")?,
-        (None, Some(path)) => read_document(path).context("cannot read the settings")?,
-        (None, None) => Value::Object(Default::default()),
-    };
+    let settings = args.settings.read()?;
     // Read every request before evaluating any, so a broken file fails the run before any output.
     let mut requests = Vec::new();
     for path in &args.request {
@@ -339,6 +403,66 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         writeln!(stdout)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let settings = args.settings.read()?;
+    let policy = load_policy(&args.policy)?;
+    let evaluator = PolicyEvaluator::new(policy.module, settings)?;
+    let (inputs, listing_problems) = check::manifests::inputs(&args.paths, &args.stdin_name);
+    let jobs = match args.jobs {
+        Some(jobs) => usize::from(jobs),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let options = check::CheckOptions {
+        context: check::request::RequestContext {
+            namespace: args.namespace.clone(),
+            username: args.user.clone(),
+            groups: args.groups.clone(),
+        },
+        jobs,
+    };
+    let started = Instant::now();
+    let outcomes = check::check(&evaluator, &inputs, listing_problems, &options);
+    eprintln!(
+        "host-test: checked {} documents in {:.2} s with {jobs} workers",
+        outcomes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let annotation = |key: &str| {
+        policy
+            .metadata
+            .as_ref()
+            .and_then(|metadata| metadata.annotations.as_ref())
+            .and_then(|annotations| annotations.get(key))
+            .cloned()
+    };
+    let to_stdout = args.output.is_none();
+    let context = check::report::ReportContext {
+        policy_name: annotation("io.kubewarden.policy.title").unwrap_or_else(|| {
+            Path::new(&args.policy.policy).file_stem().map_or_else(
+                || "policy".to_string(),
+                |stem| stem.to_string_lossy().into_owned(),
+            )
+        }),
+        policy_version: annotation("io.kubewarden.policy.version"),
+        policy_url: annotation("io.kubewarden.policy.url"),
+        severity: annotation("io.kubewarden.policy.severity"),
+        category: annotation("io.kubewarden.policy.category"),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs()),
+        color: to_stdout
+            && std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+    };
+    let report = check::report::render(args.format, &outcomes, &context);
+    match &args.output {
+        Some(path) => std::fs::write(path, report)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(report.as_bytes())?,
+    }
+    Ok(ExitCode::from(check::exit_code(&outcomes, args.fail_on)))
 }
 
 /// `name  DENIED (403)  message`, then any warnings, on one line.

@@ -99,7 +99,7 @@ impl Metadata {
     pub fn from_yaml_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the metadata {}", path.display()))?;
-        let metadata: Self = serde_yaml::from_str(&text)
+        let metadata: Self = crate::yaml::from_str(&text)
             .with_context(|| format!("{} is not valid policy metadata", path.display()))?;
         metadata
             .validate()

@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn the_manifest_carries_single_line_annotations_and_the_oci_source() {
-        let metadata: Metadata = serde_yaml::from_str(
+        let metadata: Metadata = crate::yaml::from_str(
             "rules: [{apiGroups: [''], apiVersions: [v1], resources: [pods], operations: [CREATE]}]\n\
              mutating: false\n\
              annotations:\n  io.kubewarden.policy.source: https://github.com/o/p\n  \

@@ -283,6 +283,11 @@ pub struct WarmInstance {
 }
 
 impl WarmInstance {
+    /// Whether an earlier call trapped or timed out, so this instance refuses further calls.
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
     /// Runs `operation` with `payload` in this instance: one `__guest_call`.
     pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, GuestCallError> {
         if self.broken {

@@ -181,7 +181,7 @@ fn run_evaluates_a_review_with_the_real_policy() {
     let dir = tempfile::tempdir().unwrap();
     let pod =
         std::fs::read_to_string(psa_corpus().join("restricted/v1.37/pass/base.yaml")).unwrap();
-    let pod: Value = serde_yaml::from_str(&pod).unwrap();
+    let pod: Value = host_test::yaml::from_str(&pod).unwrap();
     let request = host_test::conformance::pod_create_request(pod, "real-1");
     std::fs::write(
         dir.path().join("review.json"),

@@ -29,7 +29,7 @@ fn example_manifests() -> Vec<(PathBuf, Value)> {
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
-            let manifest: Value = serde_yaml::from_str(&text)
+            let manifest: Value = host_test::yaml::from_str(&text)
                 .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
             (path, manifest)
         })

@@ -50,7 +50,7 @@ fn requests() -> PathBuf {
 fn cases() -> Vec<Case> {
     let text =
         std::fs::read_to_string(test_data().join("cases.yaml")).expect("test_data/cases.yaml");
-    serde_yaml::from_str(&text).expect("cases.yaml parses")
+    host_test::yaml::from_str(&text).expect("cases.yaml parses")
 }
 
 /// Everything wrong with one response, empty when it matches the case.

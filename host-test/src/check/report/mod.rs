@@ -1,0 +1,83 @@
+//! The check's outcomes in the formats CI systems read: text for people, a documented JSON schema,
+//! SARIF 2.1.0 for code scanning, JUnit for GitLab and Jenkins, and the PolicyReport that
+//! Kubewarden's audit scanner writes.
+
+mod json;
+mod junit;
+mod policy_report;
+mod sarif;
+mod text;
+
+use super::Outcome;
+
+/// The output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    #[value(name = "policyreport")]
+    PolicyReport,
+}
+
+/// What reports say about the tool and the policy, from the module's metadata where it has one.
+#[derive(Debug, Clone)]
+pub struct ReportContext {
+    /// The policy's title (`io.kubewarden.policy.title`), else the module's file name.
+    pub policy_name: String,
+    pub policy_version: Option<String>,
+    /// `io.kubewarden.policy.url`.
+    pub policy_url: Option<String>,
+    /// `io.kubewarden.policy.severity` and `io.kubewarden.policy.category`.
+    pub severity: Option<String>,
+    pub category: Option<String>,
+    /// Seconds since the epoch, for timestamps.
+    pub now: u64,
+    /// Whether text output may use colour (a terminal, and `NO_COLOR` unset).
+    pub color: bool,
+}
+
+/// Renders `outcomes` in `format`.
+pub fn render(format: Format, outcomes: &[Outcome], context: &ReportContext) -> String {
+    match format {
+        Format::Text => text::render(outcomes, context),
+        Format::Json => json::render(outcomes, context),
+        Format::Sarif => sarif::render(outcomes, context),
+        Format::Junit => junit::render(outcomes, context),
+        Format::PolicyReport => policy_report::render(outcomes, context),
+    }
+}
+
+/// A file name as a relative URI reference: `/` separators, everything but unreserved characters
+/// and `/` percent-encoded.
+pub(crate) fn uri_of(file: &str) -> String {
+    let mut uri = String::with_capacity(file.len());
+    for byte in file.trim_start_matches("./").bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(byte as char)
+            }
+            b'\\' => uri.push('/'),
+            _ => uri.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    uri
+}
+
+/// A short, stable hash of `parts` (32 hex digits), for identities that must survive runs.
+pub(crate) fn short_hash(parts: &[&str]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hash.finalize()[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
