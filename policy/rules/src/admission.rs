@@ -366,8 +366,8 @@ fn unreadable(request: &[u8], error: &strict::ReadError) -> String {
         _ => None,
     };
     match what {
-        Some(what) if inner_path.is_empty() => format!("cannot read {what}: {}", error.error),
-        Some(what) => format!("cannot read {what}: {inner_path}: {}", error.error),
+        Some(what) if inner_path.is_empty() => format!("cannot read {what}: {}", error.message()),
+        Some(what) => format!("cannot read {what}: {inner_path}: {}", error.message()),
         None => format!("cannot read the admission request: {error}"),
     }
 }
