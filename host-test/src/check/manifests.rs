@@ -145,16 +145,8 @@ fn walk(
         if path.is_dir() {
             walk(&path, visited, inputs, problems);
         } else if is_manifest_file(&path) {
+            // A broken symlink is reported when it cannot be opened.
             inputs.push(Input::File(path));
-        } else if path.is_symlink() && !path.exists() {
-            problems.push(Problem {
-                location: Location {
-                    file: path.display().to_string(),
-                    line: 0,
-                },
-                kind: ProblemKind::Unreadable,
-                message: "a broken symlink".to_string(),
-            });
         }
     }
 }

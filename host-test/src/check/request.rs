@@ -115,14 +115,19 @@ pub fn target(object: Value, context: &RequestContext, uid: &str) -> Target {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let namespace = evaluated.is_none_or(|known| known.namespaced).then(|| {
-        object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .filter(|namespace| !namespace.is_empty())
-            .unwrap_or(&context.namespace)
-            .to_string()
-    });
+    let own_namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .filter(|namespace| !namespace.is_empty());
+    // An evaluated namespaced object without one lands in the default; for kinds the policy is not
+    // sent, only what the manifest says is known (a Namespace has none).
+    let namespace = match evaluated {
+        Some(known) if known.namespaced => {
+            Some(own_namespace.unwrap_or(&context.namespace).to_string())
+        }
+        Some(_) => None,
+        None => own_namespace.map(str::to_string),
+    };
     let object_ref = ObjectRef {
         api_version,
         kind: kind.clone(),
