@@ -363,3 +363,86 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<String> {
     let report = run_bench(options)?;
     Ok(render_markdown(&report, options, &options.policy))
 }
+
+/// Writes the corpus `make bench` times `check` on: `manifests.yaml`, `objects` documents of the
+/// kinds a chart renders (compliant and violating Pods, Deployments, a StatefulSet, a Job, and the
+/// Services and ConfigMaps `check` skips), and `reviews/`, an AdmissionReview for every evaluated
+/// object, as `check` would send it, for `run` to take the same objects. Returns how many objects
+/// are evaluated.
+pub fn write_check_corpus(dir: &Path, objects: usize) -> anyhow::Result<usize> {
+    use crate::check::request::{RequestContext, Target, target};
+    use std::io::Write as _;
+
+    let reviews = dir.join("reviews");
+    std::fs::create_dir_all(&reviews)?;
+    let context = RequestContext {
+        namespace: "default".to_string(),
+        username: "ci".to_string(),
+        groups: Vec::new(),
+    };
+    let mut manifests = std::io::BufWriter::new(std::fs::File::create(dir.join("manifests.yaml"))?);
+    let mut evaluated = 0;
+    for index in 0..objects {
+        let object = corpus_object(index);
+        writeln!(
+            manifests,
+            "---\n# Source: bench/templates/object-{index}.yaml"
+        )?;
+        manifests.write_all(crate::yaml::to_string(&object)?.as_bytes())?;
+        if let Target::Evaluated(_, request) = target(object, &context, &format!("check-{index}")) {
+            let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
+            std::fs::write(
+                reviews.join(format!("{index:05}.json")),
+                serde_json::to_vec(&review)?,
+            )?;
+            evaluated += 1;
+        }
+    }
+    manifests.flush()?;
+    Ok(evaluated)
+}
+
+/// The `index`th object of the corpus: of every ten, three compliant Pods, a violating one, two
+/// Deployments (one violating), a StatefulSet, a Job, a Service and a ConfigMap.
+fn corpus_object(index: usize) -> Value {
+    let name = format!("app-{index}");
+    let container = |compliant: bool| {
+        let mut security = json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}});
+        if !compliant {
+            security = json!({"privileged": true});
+        }
+        json!({"name": "app", "image": format!("registry.example.com/team/app:{index}"),
+            "ports": [{"containerPort": 8080, "name": "http"}],
+            "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}],
+            "securityContext": security})
+    };
+    let pod_spec = |compliant: bool| {
+        json!({"containers": [container(compliant)], "serviceAccountName": "app",
+            "volumes": [{"name": "config", "configMap": {"name": "app-config"}}]})
+    };
+    let metadata = json!({"name": name, "namespace": "bench", "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "bench"}});
+    let template = |compliant: bool| json!({"metadata": {"labels": {"app.kubernetes.io/name": name}}, "spec": pod_spec(compliant)});
+    match index % 10 {
+        0..=2 => {
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec(true)})
+        }
+        3 => {
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": pod_spec(false)})
+        }
+        4 | 5 => json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template(index % 10 == 4)}}),
+        6 => json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": metadata,
+            "spec": {"serviceName": name, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template(true)}}),
+        7 => json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [container(true)],
+                "volumes": [{"name": "config", "configMap": {"name": "app-config"}}]}}}}),
+        8 => json!({"apiVersion": "v1", "kind": "Service", "metadata": metadata,
+            "spec": {"selector": {"app.kubernetes.io/name": name}, "ports": [{"port": 80, "targetPort": "http"}]}}),
+        _ => json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
+            "data": {"LOG_LEVEL": "info", "config.yaml": "server:\n  port: 8080\n"}}),
+    }
+}

@@ -61,6 +61,20 @@ enum Command {
     /// Measure parse, native rules, warm and fresh instances and compile time; write BENCHMARKS.md.
     #[cfg(feature = "bench")]
     Bench(BenchArgs),
+    /// Write the generated corpus `make bench` times `check` and `run` on.
+    #[cfg(feature = "bench")]
+    BenchCorpus(BenchCorpusArgs),
+}
+
+#[cfg(feature = "bench")]
+#[derive(Args)]
+struct BenchCorpusArgs {
+    /// How many objects (documents) to write.
+    #[arg(long, default_value_t = 10_000)]
+    objects: usize,
+    /// The folder to write manifests.yaml and reviews/ into.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
 }
 
 #[cfg(feature = "bench")]
@@ -304,6 +318,13 @@ fn main() -> ExitCode {
         Command::Pull(args) => pull(&args),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench(&args),
+        #[cfg(feature = "bench")]
+        Command::BenchCorpus(args) => {
+            host_test::bench::write_check_corpus(&args.output, args.objects).map(|evaluated| {
+                println!("{} objects, {evaluated} evaluated", args.objects);
+                ExitCode::SUCCESS
+            })
+        }
     };
     match outcome {
         Ok(exit_code) => exit_code,
@@ -425,9 +446,13 @@ fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let outcomes = check::check(&evaluator, &inputs, listing_problems, &options);
     eprintln!(
-        "host-test: checked {} documents in {:.2} s with {jobs} workers",
+        "host-test: checked {} documents in {:.3} s with {jobs} workers{}",
         outcomes.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        peak_memory().map_or_else(String::new, |kib| format!(
+            ", peak memory {} MiB",
+            kib / 1024
+        ))
     );
     let annotation = |key: &str| {
         policy
@@ -463,6 +488,13 @@ fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         None => std::io::stdout().lock().write_all(report.as_bytes())?,
     }
     Ok(ExitCode::from(check::exit_code(&outcomes, args.fail_on)))
+}
+
+/// The process's peak resident memory in KiB (Linux's `VmHWM`), for the check's summary line.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// `name  DENIED (403)  message`, then any warnings, on one line.

@@ -151,15 +151,17 @@ fn walk(
     }
 }
 
-/// Reads every item of `input`, handing each to `emit` as soon as its document is read.
-pub fn read_input(input: &Input, emit: &mut dyn FnMut(Item)) {
+/// Splits `input` into its documents, handing each to `emit` as soon as it is whole (or the
+/// problem that stopped the reading). Parsing is left to [`read_document`], so that workers can
+/// parse while this reads on.
+pub fn split_input(input: &Input, emit: &mut dyn FnMut(Result<RawDocument, Problem>)) {
     let name = input.name();
     let reader: Box<dyn Read> = match input {
         Input::Stdin(_) => Box::new(std::io::stdin().lock()),
         Input::File(path) => match File::open(path) {
             Ok(file) => Box::new(file),
             Err(error) => {
-                emit(Item::Problem(Problem {
+                emit(Err(Problem {
                     location: Location {
                         file: name,
                         line: 0,
@@ -171,18 +173,22 @@ pub fn read_input(input: &Input, emit: &mut dyn FnMut(Item)) {
             }
         },
     };
-    read_stream(&name, BufReader::new(reader), emit);
+    split_stream(&name, BufReader::new(reader), emit);
 }
 
-/// Reads a stream of YAML documents (JSON is YAML too) separated by `---` lines.
-pub fn read_stream(file: &str, reader: impl BufRead, emit: &mut dyn FnMut(Item)) {
+/// Splits a stream of YAML documents (JSON is YAML too) separated by `---` lines.
+pub fn split_stream(
+    file: &str,
+    reader: impl BufRead,
+    emit: &mut dyn FnMut(Result<RawDocument, Problem>),
+) {
     let mut documents = DocumentSplitter::new(reader);
     loop {
         match documents.next_document() {
-            Ok(Some(document)) => read_document(file, &document, emit),
+            Ok(Some(document)) => emit(Ok(document)),
             Ok(None) => return,
             Err(error) => {
-                emit(Item::Problem(Problem {
+                emit(Err(Problem {
                     location: Location {
                         file: file.to_string(),
                         line: documents.line,
@@ -315,7 +321,9 @@ fn helm_source(text: &str) -> Option<String> {
         .map(|source| source.trim().to_string())
 }
 
-fn read_document(file: &str, document: &RawDocument, emit: &mut dyn FnMut(Item)) {
+/// The items of one document: nothing for an empty one, its object, the objects of a `List`, or
+/// the problem that makes it no object.
+pub fn read_document(file: &str, document: &RawDocument, emit: &mut dyn FnMut(Item)) {
     if is_blank(&document.text) {
         return;
     }

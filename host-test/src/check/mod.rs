@@ -9,7 +9,6 @@ pub mod manifests;
 pub mod report;
 pub mod request;
 
-use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +16,7 @@ use serde::Serialize;
 
 use crate::evaluator::{AdmissionResponse, PolicyEvaluator};
 use findings::{Finding, findings};
-use manifests::{Input, Item, Location, ManifestObject, Problem, ProblemKind};
+use manifests::{Input, Item, Location, ManifestObject, Problem, ProblemKind, RawDocument};
 use request::{ObjectRef, RequestContext, Target};
 
 /// What happened to one object or document.
@@ -173,64 +172,94 @@ pub struct CheckOptions {
     pub jobs: usize,
 }
 
+/// Documents handed to a worker at a time: fewer hand-overs, and each worker parses its own.
+const BATCH: usize = 32;
+
+/// A batch of documents, each with its place in the input and its file.
+type Batch = Vec<(usize, Arc<str>, RawDocument)>;
+
+/// Outcomes keyed by their place: the document's, then the item's within it (a `List` has many).
+type Placed = Vec<((usize, usize), Outcome)>;
+
 /// Checks every object of `inputs`, in input order. Problems found while listing the inputs come
-/// first.
+/// first. This thread splits the input into documents; the workers parse and evaluate them.
 pub fn check(
     evaluator: &PolicyEvaluator,
     inputs: &[Input],
     listing_problems: Vec<Problem>,
     options: &CheckOptions,
 ) -> Vec<Outcome> {
-    let mut outcomes: Vec<Outcome> = listing_problems.into_iter().map(Outcome::from).collect();
-    let first = outcomes.len();
     let jobs = options.jobs.max(1);
-    // Bounded: the reader waits for the workers, so memory holds a few documents at a time.
-    let (work_sender, work) = sync_channel::<(usize, ManifestObject)>(jobs * 4);
+    // Bounded: the reader waits for the workers, so memory holds a few batches at a time.
+    let (work_sender, work) = sync_channel::<Batch>(jobs * 2);
     let work = Arc::new(Mutex::new(work));
-    let (result_sender, results) = std::sync::mpsc::channel::<(usize, Outcome)>();
+    let (result_sender, results) = std::sync::mpsc::channel::<Placed>();
+    let mut placed: Placed = Vec::new();
+    let mut index = 0;
+    for problem in listing_problems {
+        placed.push(((index, 0), problem.into()));
+        index += 1;
+    }
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let work = Arc::clone(&work);
             let results = result_sender.clone();
             scope.spawn(move || worker(evaluator, &work, &results, &options.context));
         }
-        let mut index = first;
+        drop(result_sender);
+        let mut batch: Batch = Vec::with_capacity(BATCH);
         for input in inputs {
-            manifests::read_input(input, &mut |item| {
-                match item {
-                    Item::Object(object) => {
-                        // A send fails only when every worker is gone, which ends the scope anyway.
-                        let _ = work_sender.send((index, object));
-                    }
-                    Item::Problem(problem) => {
-                        let _ = result_sender.send((index, problem.into()));
-                    }
+            let file: Arc<str> = input.name().into();
+            manifests::split_input(input, &mut |document| {
+                match document {
+                    Ok(document) => batch.push((index, Arc::clone(&file), document)),
+                    Err(problem) => placed.push(((index, 0), problem.into())),
                 }
                 index += 1;
+                if batch.len() == BATCH {
+                    // A send fails only when every worker is gone, which ends the scope anyway.
+                    let _ =
+                        work_sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
             });
         }
+        if !batch.is_empty() {
+            let _ = work_sender.send(batch);
+        }
         drop(work_sender);
-        drop(result_sender);
-        let mut ordered: BTreeMap<usize, Outcome> = results.into_iter().collect();
-        outcomes.extend(std::mem::take(&mut ordered).into_values());
+        placed.extend(results.into_iter().flatten());
     });
-    outcomes
+    placed.sort_by_key(|(place, _)| *place);
+    placed.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
 fn worker(
     evaluator: &PolicyEvaluator,
-    work: &Mutex<Receiver<(usize, ManifestObject)>>,
-    results: &std::sync::mpsc::Sender<(usize, Outcome)>,
+    work: &Mutex<Receiver<Batch>>,
+    results: &std::sync::mpsc::Sender<Placed>,
     context: &RequestContext,
 ) {
     let mut instance = None;
     loop {
         let next = work.lock().map(|work| work.recv());
-        let Ok(Ok((index, object))) = next else {
+        let Ok(Ok(batch)) = next else {
             return;
         };
-        let outcome = evaluate(evaluator, &mut instance, &object, context, index);
-        if results.send((index, outcome)).is_err() {
+        let mut outcomes = Vec::new();
+        for (index, file, document) in batch {
+            let mut item_index = 0;
+            manifests::read_document(&file, &document, &mut |item| {
+                let outcome = match item {
+                    Item::Object(object) => {
+                        evaluate(evaluator, &mut instance, object, context, index, item_index)
+                    }
+                    Item::Problem(problem) => problem.into(),
+                };
+                outcomes.push(((index, item_index), outcome));
+                item_index += 1;
+            });
+        }
+        if results.send(outcomes).is_err() {
             return;
         }
     }
@@ -241,12 +270,13 @@ fn worker(
 fn evaluate(
     evaluator: &PolicyEvaluator,
     instance: &mut Option<crate::WarmInstance>,
-    object: &ManifestObject,
+    mut object: ManifestObject,
     context: &RequestContext,
     index: usize,
+    item_index: usize,
 ) -> Outcome {
-    let uid = format!("check-{index}");
-    let (object_ref, request) = match request::target(object.object.clone(), context, &uid) {
+    let uid = format!("check-{index}-{item_index}");
+    let (object_ref, request) = match request::target(object.object.take(), context, &uid) {
         Target::Evaluated(object_ref, request) => (object_ref, request),
         Target::Skipped(object_ref) => {
             return Outcome::Skipped {
@@ -266,5 +296,5 @@ fn evaluate(
         // An instance that cannot even start: the fresh path says why, as policy-server would.
         None => evaluator.validate(&request),
     };
-    Outcome::checked(object, object_ref, response)
+    Outcome::checked(&object, object_ref, response)
 }

@@ -2,7 +2,10 @@ use super::*;
 
 fn items(text: &str) -> Vec<Item> {
     let mut items = Vec::new();
-    read_stream("f.yaml", text.as_bytes(), &mut |item| items.push(item));
+    split_stream("f.yaml", text.as_bytes(), &mut |document| match document {
+        Ok(document) => read_document("f.yaml", &document, &mut |item| items.push(item)),
+        Err(problem) => items.push(Item::Problem(problem)),
+    });
     items
 }
 
