@@ -85,6 +85,39 @@ fn what_went_wrong(message: &str) -> String {
     first.to_string()
 }
 
+/// A visitor's scalar and null cases, each made a JSON value and handed to `$wrap`.
+macro_rules! scalars_as {
+    ($output:ty, $wrap:expr) => {
+        fn visit_unit<E: de::Error>(self) -> Result<$output, E> {
+            Ok($wrap(Value::Null))
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<$output, E> {
+            Ok($wrap(Value::Null))
+        }
+
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<$output, E> {
+            Ok($wrap(Value::Bool(value)))
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<$output, E> {
+            Ok($wrap(value.into()))
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<$output, E> {
+            Ok($wrap(value.into()))
+        }
+
+        fn visit_f64<E: de::Error>(self, value: f64) -> Result<$output, E> {
+            Ok($wrap(value.into()))
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<$output, E> {
+            Ok($wrap(Value::String(value.to_string())))
+        }
+    };
+}
+
 /// A document: a mapping (with the lines of its `items`), nothing, or any other value.
 enum Document {
     Null,
@@ -132,33 +165,11 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         Value::deserialize(SeqAccessDeserializer::new(seq)).map(Document::Other)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Document, E> {
-        Ok(Document::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Document, E> {
-        Ok(Document::Null)
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Document, E> {
-        Ok(Document::Other(Value::Bool(value)))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Document, E> {
-        Ok(Document::Other(value.into()))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Document, E> {
-        Ok(Document::Other(value.into()))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Document, E> {
-        Ok(Document::Other(value.into()))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Document, E> {
-        Ok(Document::Other(Value::String(value.to_string())))
-    }
+    scalars_as!(Document, |value: Value| if value.is_null() {
+        Document::Null
+    } else {
+        Document::Other(value)
+    });
 }
 
 /// A mapping's `items`: a list, each with its line, or whatever else it is.
@@ -194,33 +205,7 @@ impl<'de> Visitor<'de> for ItemsVisitor {
         Value::deserialize(MapAccessDeserializer::new(map)).map(Items::Other)
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Items, E> {
-        Ok(Items::Other(Value::Null))
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Items, E> {
-        Ok(Items::Other(Value::Null))
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Items, E> {
-        Ok(Items::Other(Value::Bool(value)))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Items, E> {
-        Ok(Items::Other(value.into()))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Items, E> {
-        Ok(Items::Other(value.into()))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Items, E> {
-        Ok(Items::Other(value.into()))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Items, E> {
-        Ok(Items::Other(Value::String(value.to_string())))
-    }
+    scalars_as!(Items, Items::Other);
 }
 
 #[cfg(test)]

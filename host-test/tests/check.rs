@@ -252,10 +252,30 @@ fn every_format_writes_to_an_output_file() {
         );
         let written = std::fs::read_to_string(&file).unwrap();
         assert!(written.contains("debug-shell"), "{format}: {written}");
-        if format == "junit" {
-            roxmltree::Document::parse(&written).expect("JUnit is XML");
-        } else if format != "text" {
-            serde_json::from_str::<Value>(&written).expect("JSON");
+        match format {
+            "junit" => {
+                roxmltree::Document::parse(&written).expect("JUnit is XML");
+            }
+            "sarif" => {
+                let schema: Value = serde_json::from_str(
+                    &std::fs::read_to_string(workspace_file(
+                        "../shared/schemas/sarif-schema-2.1.0.json",
+                    ))
+                    .unwrap(),
+                )
+                .unwrap();
+                let sarif: Value = serde_json::from_str(&written).unwrap();
+                let validator = jsonschema::validator_for(&schema).unwrap();
+                let errors: Vec<String> = validator
+                    .iter_errors(&sarif)
+                    .map(|e| e.to_string())
+                    .collect();
+                assert!(errors.is_empty(), "{errors:?}");
+            }
+            "text" => {}
+            _ => {
+                serde_json::from_str::<Value>(&written).expect("JSON");
+            }
         }
     }
 }
