@@ -454,33 +454,14 @@ fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             kib / 1024
         ))
     );
-    let annotation = |key: &str| {
-        policy
-            .metadata
-            .as_ref()
-            .and_then(|metadata| metadata.annotations.as_ref())
-            .and_then(|annotations| annotations.get(key))
-            .cloned()
-    };
-    let to_stdout = args.output.is_none();
-    let context = check::report::ReportContext {
-        policy_name: annotation("io.kubewarden.policy.title").unwrap_or_else(|| {
-            Path::new(&args.policy.policy).file_stem().map_or_else(
-                || "policy".to_string(),
-                |stem| stem.to_string_lossy().into_owned(),
-            )
-        }),
-        policy_version: annotation("io.kubewarden.policy.version"),
-        policy_url: annotation("io.kubewarden.policy.url"),
-        severity: annotation("io.kubewarden.policy.severity"),
-        category: annotation("io.kubewarden.policy.category"),
-        now: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs()),
-        color: to_stdout
-            && std::io::IsTerminal::is_terminal(&std::io::stdout())
-            && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
-    };
+    let color = args.output.is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+    let module_name = Path::new(&args.policy.policy).file_stem().map_or_else(
+        || "policy".to_string(),
+        |stem| stem.to_string_lossy().into_owned(),
+    );
+    let context = check::report::ReportContext::new(policy.metadata.as_ref(), module_name, color);
     let report = check::report::render(args.format, &outcomes, &context);
     match &args.output {
         Some(path) => std::fs::write(path, report)

@@ -99,17 +99,12 @@ pub fn parse_message(message: &str, severity: Severity) -> Vec<Finding> {
     findings
 }
 
-/// `LEVEL:VERSION` and the aggregate of `…violates PodSecurity "LEVEL:VERSION": aggregate[; ]`.
+/// `LEVEL:VERSION` and the aggregate of `…violate(s) PodSecurity "LEVEL:VERSION": aggregate[; ]`.
 fn pod_security_part(text: &str) -> Option<(&str, &str)> {
-    let start = text
-        .find("violate PodSecurity \"")
-        .map(|at| at + "violate PodSecurity \"".len());
-    let start = start.or_else(|| {
-        text.find("violates PodSecurity \"")
-            .map(|at| at + "violates PodSecurity \"".len())
-    })?;
-    let rest = &text[start..];
-    let (level, aggregate) = rest.split_once("\": ")?;
+    // Both `violates PodSecurity "…"` (a denial) and `would violate PodSecurity "…"` (a warning).
+    const MARK: &str = " PodSecurity \"";
+    let start = text.find(MARK)? + MARK.len();
+    let (level, aggregate) = text[start..].split_once("\": ")?;
     Some((level, aggregate.trim_end().trim_end_matches(';')))
 }
 

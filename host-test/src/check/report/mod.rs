@@ -9,6 +9,7 @@ mod sarif;
 mod text;
 
 use super::Outcome;
+use crate::metadata::Metadata;
 
 /// The output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,6 +37,24 @@ pub struct ReportContext {
     pub now: u64,
     /// Whether text output may use colour (a terminal, and `NO_COLOR` unset).
     pub color: bool,
+}
+
+impl ReportContext {
+    /// From the module's metadata (its title names the policy, else `module_name` does), now.
+    pub fn new(metadata: Option<&Metadata>, module_name: String, color: bool) -> Self {
+        let annotation = |key: &str| Some(metadata?.annotation(key)?.to_string());
+        ReportContext {
+            policy_name: annotation("io.kubewarden.policy.title").unwrap_or(module_name),
+            policy_version: annotation("io.kubewarden.policy.version"),
+            policy_url: annotation("io.kubewarden.policy.url"),
+            severity: annotation("io.kubewarden.policy.severity"),
+            category: annotation("io.kubewarden.policy.category"),
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs()),
+            color,
+        }
+    }
 }
 
 /// Renders `outcomes` in `format`.
