@@ -402,6 +402,49 @@ pub fn write_check_corpus(dir: &Path, objects: usize) -> anyhow::Result<usize> {
     Ok(evaluated)
 }
 
+/// How long reading the corpus's documents takes, per document, with the quick block-style reader
+/// (falling back to serde-saphyr as `check` does) and with serde-saphyr alone, in one run.
+pub struct YamlReading {
+    pub documents: usize,
+    /// Documents the quick reader read itself.
+    pub quick_documents: usize,
+    pub quick_us: f64,
+    pub saphyr_us: f64,
+}
+
+pub fn yaml_reading(manifests: &Path) -> anyhow::Result<YamlReading> {
+    let file = std::fs::File::open(manifests)?;
+    let mut splitter =
+        crate::check::manifests::DocumentSplitter::new(std::io::BufReader::new(file));
+    let mut documents = Vec::new();
+    while let Some(document) = splitter.next_document()? {
+        documents.push(document.text);
+    }
+    let quick_documents = documents
+        .iter()
+        .filter(|text| crate::yaml::parse_quick(text).is_some())
+        .count();
+    let time_us = |read: &dyn Fn(&str)| {
+        let start = Instant::now();
+        for text in &documents {
+            read(text);
+        }
+        start.elapsed().as_secs_f64() * 1e6 / documents.len().max(1) as f64
+    };
+    let quick_us = time_us(&|text| {
+        std::hint::black_box(crate::yaml::parse(text).ok());
+    });
+    let saphyr_us = time_us(&|text| {
+        std::hint::black_box(crate::yaml::parse_with_saphyr(text).ok());
+    });
+    Ok(YamlReading {
+        documents: documents.len(),
+        quick_documents,
+        quick_us,
+        saphyr_us,
+    })
+}
+
 /// The `index`th object of the corpus: of every ten, three compliant Pods, a violating one, two
 /// Deployments (one violating), a StatefulSet, a Job, a Service and a ConfigMap.
 fn corpus_object(index: usize) -> Value {

@@ -1,5 +1,9 @@
 //! YAML as Kubernetes reads it (YAML 1.1 scalars: `yes` and `on` are booleans, `0777` is octal,
 //! as `sigs.k8s.io/yaml` does), on serde-saphyr; for manifests, with the line each value starts on.
+//! Manifests in the plain block style tools write are read by a quicker reader of that subset
+//! ([`block`]), which leaves everything else to serde-saphyr.
+
+mod block;
 
 use std::fmt;
 
@@ -45,6 +49,27 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, serde_saphyr::ser::E
 
 /// Parses one manifest document; `None` for an empty one (`~`, `null`).
 pub fn parse(text: &str) -> Result<Option<ParsedDocument>, YamlError> {
+    match block::parse(text) {
+        Some(parsed) => Ok(Some(parsed)),
+        None => parse_with_saphyr(text),
+    }
+}
+
+/// Reads `text` with the quick reader only; `None` when it leaves the document to serde-saphyr.
+#[cfg(feature = "bench")]
+pub(crate) fn parse_quick(text: &str) -> Option<ParsedDocument> {
+    block::parse(text)
+}
+
+/// How serde-saphyr reads a plain scalar in a value's place; `None` when it refuses it.
+fn resolve_plain_scalar(text: &str) -> Option<Value> {
+    let mut document: Map<String, Value> = from_str(&format!("k: {text}\n")).ok()?;
+    document
+        .remove("k")
+        .filter(|value| !value.is_array() && !value.is_object())
+}
+
+pub(crate) fn parse_with_saphyr(text: &str) -> Result<Option<ParsedDocument>, YamlError> {
     let parsed: Spanned<Document> =
         serde_saphyr::from_str_with_options(text, options()).map_err(|error| {
             let location = error.location();
