@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use host_test::WapcModule;
-use host_test::evaluator::ValidationRequest;
-use host_test::input::{read_admission_request, request_files};
-use host_test::wapc_host::DEFAULT_TIMEOUT;
+use host_test::run::evaluator::ValidationRequest;
+use host_test::run::input::{read_admission_request, request_files};
+use host_test::run::wapc_host::DEFAULT_TIMEOUT;
 use serde_json::json;
 use std::hint::black_box;
 

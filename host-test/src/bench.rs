@@ -18,10 +18,10 @@ use std::time::Instant;
 use anyhow::{Context as _, ensure};
 use serde_json::{Value, json};
 
-use crate::evaluator::ValidationRequest;
-use crate::input::{read_admission_request, request_files};
-use crate::module_cache::ModuleCache;
-use crate::wapc_host::DEFAULT_TIMEOUT;
+use crate::run::evaluator::ValidationRequest;
+use crate::run::input::{read_admission_request, request_files};
+use crate::run::module_cache::ModuleCache;
+use crate::run::wapc_host::DEFAULT_TIMEOUT;
 use crate::{WapcModule, WapcRuntime};
 
 /// What to measure.
@@ -306,7 +306,7 @@ pub fn render_markdown(report: &BenchReport, options: &BenchOptions, policy: &Pa
         "- module: `{}`, {} bytes; wasmtime {}, Cranelift",
         policy.display(),
         report.module_bytes,
-        crate::module_cache::WASMTIME_VERSION
+        crate::run::module_cache::WASMTIME_VERSION
     );
     let _ = writeln!(
         out,

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
-use crate::evaluator::{AdmissionResponse, PolicyEvaluator};
-use crate::input::read_document;
-use crate::wapc_host::WapcModule;
+use crate::run::evaluator::{AdmissionResponse, PolicyEvaluator};
+use crate::run::input::read_document;
+use crate::run::wapc_host::WapcModule;
 
 /// Upstream's catch-all message, which a denial must never carry.
 pub const UNKNOWN_REASON: &str = "unknown forbidden reason";

@@ -1,19 +1,17 @@
-//! Runs Kubewarden policy modules natively, the way Kubewarden's policy-server does: a waPC host on
-//! wasmtime, the policy evaluator on top of it, and the Pod Security Admission conformance run;
-//! and distributes them the way kwctl does: metadata, Artifact Hub package, OCI registries.
+//! `host-test` has two jobs, and a module for each:
+//!
+//! - [`run`]: run Kubewarden policy modules natively, the way Kubewarden's policy-server does (a
+//!   waPC host on wasmtime, the compiled-module cache, the policy evaluator); [`check`] and
+//!   [`conformance`] are built on it;
+//! - [`ship`]: ship them the way kwctl does (metadata, Artifact Hub package, OCI registries).
 
-pub mod artifacthub;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod check;
 pub mod conformance;
-pub mod evaluator;
-pub mod input;
-pub mod metadata;
-pub mod module_cache;
-pub mod registry;
-pub mod wapc_host;
+pub mod run;
+pub mod ship;
 pub mod yaml;
 
-pub use evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};
-pub use wapc_host::{GuestCallError, WapcModule, WapcRuntime, WarmInstance};
+pub use run::evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};
+pub use run::wapc_host::{GuestCallError, WapcModule, WapcRuntime, WarmInstance};

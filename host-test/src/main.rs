@@ -11,16 +11,16 @@ use anyhow::{Context as _, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
-use host_test::artifacthub::ArtifactHubPkg;
 use host_test::check;
 use host_test::conformance::run_conformance;
-use host_test::input::{read_admission_request, read_document, request_files};
-use host_test::metadata::{ExecutionMode, Metadata, annotate, read_embedded_metadata};
-use host_test::module_cache::{CacheOutcome, ModuleCache};
-use host_test::registry::{
+use host_test::run::input::{read_admission_request, read_document, request_files};
+use host_test::run::module_cache::{CacheOutcome, ModuleCache};
+use host_test::run::wapc_host::DEFAULT_TIMEOUT;
+use host_test::ship::artifacthub::ArtifactHubPkg;
+use host_test::ship::metadata::{ExecutionMode, Metadata, annotate, read_embedded_metadata};
+use host_test::ship::registry::{
     PASSWORD_VARIABLE, RegistryClient, StoredPolicy, is_registry_location, registry_auth,
 };
-use host_test::wapc_host::DEFAULT_TIMEOUT;
 use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 
 #[derive(Parser)]

@@ -9,7 +9,7 @@ use common::{
     VALID_SETTINGS, ValidateBehaviour, canned_policy, host_test, path_str, real_policy_path,
     stderr, workspace_file, write_policy,
 };
-use host_test::metadata::{Metadata, read_embedded_metadata};
+use host_test::ship::metadata::{Metadata, read_embedded_metadata};
 use serde_json::json;
 
 const METADATA: &str = "\
@@ -147,7 +147,7 @@ fn run_shows_the_embedded_metadata_on_stderr() {
     let accepting = dir.path().join("accepting-annotated.wasm");
     std::fs::write(
         &accepting,
-        host_test::metadata::with_metadata_section(&wasm, &metadata).unwrap(),
+        host_test::ship::metadata::with_metadata_section(&wasm, &metadata).unwrap(),
     )
     .unwrap();
 

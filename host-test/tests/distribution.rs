@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{real_policy_path, workspace_file};
-use host_test::metadata::Metadata;
+use host_test::ship::metadata::Metadata;
 use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 use serde_json::Value;
 

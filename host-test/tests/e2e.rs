@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::real_policy_path;
-use host_test::input::read_admission_request;
+use host_test::run::input::read_admission_request;
 use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 use serde::Deserialize;
 use serde_json::Value;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::{VALID_SETTINGS, ValidateBehaviour, canned_policy, compile};
 use host_test::PolicyEvaluator;
-use host_test::evaluator::TIMEOUT_MESSAGE;
+use host_test::run::evaluator::TIMEOUT_MESSAGE;
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(1);

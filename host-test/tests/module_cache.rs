@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{VALID_SETTINGS, ValidateBehaviour, canned_policy, wasm, write_policy};
-use host_test::module_cache::{CacheOutcome, ModuleCache};
+use host_test::run::module_cache::{CacheOutcome, ModuleCache};
 use host_test::{WapcModule, WapcRuntime};
 
 const TIMEOUT: Duration = Duration::from_secs(2);

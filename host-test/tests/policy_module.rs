@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{psa_corpus, real_policy_path};
 use host_test::conformance::{apply_api_server_defaults, enforce_settings, pod_create_request};
-use host_test::input::read_document;
+use host_test::run::input::read_document;
 use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 
 fn real_module() -> WapcModule {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::{WAPC_GUEST_PRELUDE, compile, wat_string};
 use host_test::GuestCallError;
-use host_test::wapc_host::UNAVAILABLE_CAPABILITY;
+use host_test::run::wapc_host::UNAVAILABLE_CAPABILITY;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 

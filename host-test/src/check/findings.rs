@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::evaluator::AdmissionResponse;
+use crate::run::evaluator::AdmissionResponse;
 
 /// PSA's audit annotation: violations of the audit level.
 pub const AUDIT_VIOLATIONS: &str = "pod-security.kubernetes.io/audit-violations";

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::evaluator::{AdmissionResponse, PolicyEvaluator};
+use crate::run::evaluator::{AdmissionResponse, PolicyEvaluator};
 use findings::{Finding, findings};
 use manifests::{Input, Item, Location, ManifestObject, Problem, ProblemKind, RawDocument};
 use request::{ObjectRef, RequestContext, Target};

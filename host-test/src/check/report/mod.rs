@@ -9,7 +9,7 @@ mod sarif;
 mod text;
 
 use super::Outcome;
-use crate::metadata::Metadata;
+use crate::ship::metadata::Metadata;
 
 /// The output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -10,7 +10,7 @@ use oci_client::manifest::{OciImageManifest, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
-use crate::metadata::{Metadata, read_embedded_metadata};
+use crate::ship::metadata::{Metadata, read_embedded_metadata};
 
 /// How a policy's location names a registry, as in Kubewarden's `module:` field.
 pub const REGISTRY_SCHEME: &str = "registry://";

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context as _, bail, ensure};
 use serde::{Deserialize, Serialize};
 
-use crate::metadata::Metadata;
+use crate::ship::metadata::Metadata;
 
 pub const TITLE: &str = "io.kubewarden.policy.title";
 pub const VERSION: &str = "io.kubewarden.policy.version";

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::wapc_host::{GuestCallError, WapcModule, WarmInstance};
+use crate::run::wapc_host::{GuestCallError, WapcModule, WarmInstance};
 
 /// policy-server's message when the epoch deadline ends an evaluation.
 pub const TIMEOUT_MESSAGE: &str =

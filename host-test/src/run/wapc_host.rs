@@ -22,7 +22,7 @@ use wasmtime::{
 };
 use wasmtime_wasi::WasiCtxBuilder;
 
-use crate::module_cache::{CacheOutcome, ModuleCache};
+use crate::run::module_cache::{CacheOutcome, ModuleCache};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 /// How often the epoch advances. policy-server ticks every second; a finer tick makes a deadline
