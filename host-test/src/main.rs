@@ -11,6 +11,8 @@ use anyhow::{Context as _, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
+mod logging;
+
 use host_test::check;
 use host_test::conformance::run_conformance;
 use host_test::run::input::{read_admission_request, read_document, request_files};
@@ -304,6 +306,7 @@ fn parse_timeout(text: &str) -> Result<f64, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init();
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         // A check that cannot run at all (no module, refused settings) is a usage error: 2.
@@ -350,10 +353,7 @@ struct LoadedPolicy {
 fn load_policy(args: &PolicyArgs) -> anyhow::Result<LoadedPolicy> {
     let wasm = if is_registry_location(&args.policy) {
         let (wasm, stored) = args.registry.client()?.pull(&args.policy)?;
-        eprintln!(
-            "host-test: pulled {} ({})",
-            args.policy, stored.manifest_digest
-        );
+        tracing::info!("pulled {} ({})", args.policy, stored.manifest_digest);
         wasm
     } else {
         std::fs::read(&args.policy)
@@ -387,8 +387,8 @@ fn load_policy(args: &PolicyArgs) -> anyhow::Result<LoadedPolicy> {
         CacheOutcome::Miss | CacheOutcome::Recompiled => "compiled (and cached)",
         CacheOutcome::Bypassed => "compiled",
     };
-    eprintln!(
-        "host-test: {} {how} in {} ms",
+    tracing::info!(
+        "{} {how} in {} ms",
         args.policy,
         started.elapsed().as_millis()
     );
@@ -408,8 +408,8 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(&args.policy)?;
     if args.show_metadata {
         match &policy.metadata {
-            Some(metadata) => eprintln!("host-test: metadata {}", metadata.to_section_json()),
-            None => eprintln!("host-test: no metadata: the module is not annotated"),
+            Some(metadata) => tracing::info!("metadata {}", metadata.to_section_json()),
+            None => tracing::info!("no metadata: the module is not annotated"),
         }
     }
     let evaluator = PolicyEvaluator::new(policy.module, settings)?;
@@ -417,8 +417,8 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     for (file, request) in &requests {
         let started = Instant::now();
         let response = evaluator.validate(request);
-        eprintln!(
-            "host-test: evaluated request {} in {:.2} ms",
+        tracing::info!(
+            "evaluated request {} in {:.2} ms",
             response.uid,
             started.elapsed().as_secs_f64() * 1000.0
         );
@@ -450,8 +450,8 @@ fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     let outcomes = check::check(&evaluator, &inputs, listing_problems, &options);
-    eprintln!(
-        "host-test: checked {} documents in {:.3} s with {jobs} workers{}",
+    tracing::info!(
+        "checked {} documents in {:.3} s with {jobs} workers{}",
         outcomes.len(),
         started.elapsed().as_secs_f64(),
         peak_memory().map_or_else(String::new, |kib| format!(
@@ -523,8 +523,8 @@ fn conformance(args: &ConformanceArgs) -> anyhow::Result<ExitCode> {
         );
     })
     .with_context(|| format!("cannot run the corpus {}", args.corpus.display()))?;
-    eprintln!(
-        "host-test: evaluated {} fixtures in {:.1} s",
+    tracing::info!(
+        "evaluated {} fixtures in {:.1} s",
         summary.passed + summary.failed,
         started.elapsed().as_secs_f64()
     );
@@ -554,8 +554,8 @@ fn annotate_module(args: &AnnotateArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot annotate {}", args.module.display()))?;
     std::fs::write(&args.output, &annotated)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    eprintln!(
-        "host-test: wrote {} ({} bytes)",
+    tracing::info!(
+        "wrote {} ({} bytes)",
         args.output.display(),
         annotated.len()
     );
@@ -597,13 +597,13 @@ fn scaffold_artifacthub(args: &ArtifacthubArgs) -> anyhow::Result<ExitCode> {
     match &args.output {
         Some(path) if args.check => {
             if existing.as_deref() != Some(text.as_str()) {
-                eprintln!(
-                    "host-test: {} is out of date: regenerate it with `make artifacthub`",
+                tracing::error!(
+                    "{} is out of date: regenerate it with `make artifacthub`",
                     path.display()
                 );
                 return Ok(ExitCode::FAILURE);
             }
-            eprintln!("host-test: {} is up to date", path.display());
+            tracing::info!("{} is up to date", path.display());
         }
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("cannot write {}", path.display()))?,

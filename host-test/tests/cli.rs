@@ -346,3 +346,50 @@ fn guest_output_goes_to_stderr_and_stdout_keeps_only_responses() {
         stderr(&output)
     );
 }
+
+#[test]
+fn diagnostics_go_to_stderr_at_the_level_host_test_log_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = denying_policy(dir.path(), "no");
+    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    let run = |level: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"));
+        command.args([
+            "run",
+            "--no-cache",
+            "--policy",
+            &policy,
+            "--request",
+            path_str(&dir.path().join("request.json")),
+        ]);
+        if let Some(level) = level {
+            command.env("HOST_TEST_LOG", level);
+        }
+        command.output().unwrap()
+    };
+
+    let default = run(None);
+    assert!(default.status.success(), "{}", stderr(&default));
+    assert!(
+        stderr(&default)
+            .lines()
+            .any(|line| line.starts_with("host-test: ") && line.contains(" compiled in ")),
+        "{}",
+        stderr(&default)
+    );
+    assert!(stderr(&default).contains("host-test: evaluated request u in "));
+
+    let quiet = run(Some("warn"));
+    assert!(quiet.status.success());
+    assert_eq!(stderr(&quiet), "", "warn hides the information lines");
+    assert_eq!(quiet.stdout, default.stdout, "the results do not change");
+
+    let unreadable = run(Some("loud"));
+    assert!(
+        stderr(&unreadable)
+            .starts_with("host-test: warning: HOST_TEST_LOG=\"loud\" is not a level"),
+        "{}",
+        stderr(&unreadable)
+    );
+    assert!(stderr(&unreadable).contains("host-test: evaluated request u in "));
+}

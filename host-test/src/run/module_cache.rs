@@ -89,28 +89,19 @@ impl ModuleCache {
             Ok(entry) => match deserialize_entry(engine, &entry) {
                 Ok(module) => return Ok((module, CacheOutcome::Hit)),
                 Err(error) => {
-                    eprintln!(
-                        "host-test: ignoring the cache entry {}: {error:#}",
-                        path.display()
-                    );
+                    tracing::warn!("ignoring the cache entry {}: {error:#}", path.display());
                     CacheOutcome::Recompiled
                 }
             },
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => CacheOutcome::Miss,
             Err(error) => {
-                eprintln!(
-                    "host-test: cannot read the cache entry {}: {error}",
-                    path.display()
-                );
+                tracing::warn!("cannot read the cache entry {}: {error}", path.display());
                 CacheOutcome::Recompiled
             }
         };
         let module = Module::new(engine, wasm)?;
         if let Err(error) = self.store(&path, &module) {
-            eprintln!(
-                "host-test: cannot write the cache entry {}: {error:#}",
-                path.display()
-            );
+            tracing::warn!("cannot write the cache entry {}: {error:#}", path.display());
         }
         Ok((module, outcome))
     }

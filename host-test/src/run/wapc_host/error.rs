@@ -45,13 +45,13 @@ impl GuestCallError {
             if *trap == Trap::Interrupt {
                 return Self::DeadlineExceeded;
             }
-            eprintln!("host-test: guest trapped: {error:?}");
+            tracing::debug!("guest trapped: {error:?}");
             return Self::Aborted(trap.to_string());
         }
         if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
             return Self::Aborted(format!("guest exited with status {}", exit.0));
         }
-        eprintln!("host-test: guest aborted: {error:?}");
+        tracing::debug!("guest aborted: {error:?}");
         Self::Aborted(error.root_cause().to_string())
     }
 }

@@ -71,7 +71,7 @@ impl GuestState {
         self.host_response = None;
         self.host_error = None;
         if (binding, namespace, operation) == (b"kubewarden", b"tracing", b"log") {
-            eprintln!("policy log: {}", String::from_utf8_lossy(payload));
+            tracing::info!("policy log: {}", String::from_utf8_lossy(payload));
             self.host_response = Some(Vec::new());
         } else {
             self.host_error = Some(UNAVAILABLE_CAPABILITY.as_bytes().to_vec());
@@ -164,7 +164,7 @@ pub(super) fn link_wapc_imports(linker: &mut Linker<GuestState>) -> wasmtime::Re
         "__console_log",
         |mut caller: GuestCaller<'_>, ptr: i32, len: i32| {
             let line = read_guest_bytes(&mut caller, ptr, len)?;
-            eprintln!("guest console: {}", String::from_utf8_lossy(&line));
+            tracing::info!("guest console: {}", String::from_utf8_lossy(&line));
             Ok(())
         },
     )?;
