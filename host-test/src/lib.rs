@@ -4,10 +4,13 @@
 //!   waPC host on wasmtime, the compiled-module cache, the policy evaluator); [`check`] and
 //!   [`conformance`] are built on it;
 //! - [`ship`]: ship them the way kwctl does (metadata, Artifact Hub package, OCI registries).
+//!
+//! [`cli`] holds the commands of the `host-test` binary, on top of both.
 
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod check;
+pub mod cli;
 pub mod conformance;
 pub mod run;
 pub mod ship;

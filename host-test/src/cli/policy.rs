@@ -1,0 +1,148 @@
+//! What every command that runs a module shares: where the module comes from, how it runs (deadline,
+//! memory, cache), the registry options, and the settings.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, ensure};
+use clap::Args;
+use serde_json::Value;
+
+use crate::run::input::read_document;
+use crate::run::module_cache::{CacheOutcome, ModuleCache};
+use crate::run::wapc_host::DEFAULT_TIMEOUT;
+use crate::ship::metadata::{ExecutionMode, Metadata, read_embedded_metadata};
+use crate::ship::registry::{
+    PASSWORD_VARIABLE, RegistryClient, is_registry_location, registry_auth,
+};
+use crate::{WapcModule, WapcRuntime};
+
+#[derive(Args)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to the registry instead of HTTPS.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Log in with this user; the password is read from the environment variable REGISTRY_PASSWORD.
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+}
+
+impl RegistryArgs {
+    pub fn client(&self) -> anyhow::Result<RegistryClient> {
+        let password = std::env::var(PASSWORD_VARIABLE).ok();
+        RegistryClient::new(
+            self.insecure,
+            registry_auth(self.username.as_deref(), password)?,
+        )
+    }
+}
+
+/// How a module runs: what policy-server's flags set, and the harness's own limits.
+#[derive(Args)]
+pub struct ModuleArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Evaluation deadline in seconds (policy-server's --policy-timeout).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout,
+          default_value_t = DEFAULT_TIMEOUT.as_secs_f64())]
+    pub timeout: f64,
+    /// Memory one instance of the module may use, in MiB; unlimited when unset, as in policy-server.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_memory: Option<u32>,
+    /// Compile the module even when the compiled-module cache holds it, and store nothing.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Args)]
+pub struct SettingsArgs {
+    /// The policy settings as JSON.
+    #[arg(long, value_name = "JSON", conflicts_with = "settings_path")]
+    pub settings_json: Option<String>,
+    /// A file with the policy settings, JSON or YAML (PSA's PodSecurityConfiguration and the
+    /// policy's own keys).
+    #[arg(long, value_name = "FILE")]
+    pub settings_path: Option<PathBuf>,
+}
+
+impl SettingsArgs {
+    pub fn read(&self) -> anyhow::Result<Value> {
+        Ok(match (&self.settings_json, &self.settings_path) {
+            (Some(json), _) => serde_json::from_str(json).context("--settings-json is not JSON")?,
+            (None, Some(path)) => read_document(path).context("cannot read the settings")?,
+            (None, None) => Value::Object(Default::default()),
+        })
+    }
+}
+
+pub fn parse_timeout(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(timeout) if !timeout.is_zero() => Ok(seconds),
+        _ => Err("the timeout must be a positive number of seconds".to_string()),
+    }
+}
+
+/// A loaded policy: the compiled module and the metadata embedded in it, if any.
+pub struct LoadedPolicy {
+    pub module: WapcModule,
+    pub metadata: Option<Metadata>,
+}
+
+/// Reads the module at `location` (a file or `registry://…`), refuses malformed or non-waPC
+/// metadata, and compiles it (or takes it from the compiled-module cache).
+pub fn load_policy(location: &str, args: &ModuleArgs) -> anyhow::Result<LoadedPolicy> {
+    let wasm = if is_registry_location(location) {
+        let (wasm, stored) = args.registry.client()?.pull(location)?;
+        tracing::info!("pulled {location} ({})", stored.manifest_digest);
+        wasm
+    } else {
+        std::fs::read(location)
+            .with_context(|| format!("cannot read the policy module {location}"))?
+    };
+    let context = || format!("cannot load the policy module {location}");
+    let metadata = read_embedded_metadata(&wasm).with_context(context)?;
+    if let Some(metadata) = &metadata {
+        ensure!(
+            metadata.execution_mode == ExecutionMode::KubewardenWapc,
+            "{location}: its metadata says executionMode {}, host-test runs kubewarden-wapc modules only",
+            serde_json::to_string(&metadata.execution_mode)?
+        );
+    }
+    let runtime = WapcRuntime::new()?;
+    let started = Instant::now();
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let cache = if args.no_cache {
+        None
+    } else {
+        ModuleCache::user_default()
+    };
+    let (mut module, outcome) =
+        WapcModule::load(&runtime, &wasm, timeout, cache.as_ref()).with_context(context)?;
+    if let Some(mib) = args.max_memory {
+        module = module.with_max_memory(usize::try_from(mib)? << 20);
+    }
+    let how = match outcome {
+        CacheOutcome::Hit => "loaded from the compiled-module cache",
+        CacheOutcome::Miss | CacheOutcome::Recompiled => "compiled (and cached)",
+        CacheOutcome::Bypassed => "compiled",
+    };
+    tracing::info!("{location} {how} in {} ms", started.elapsed().as_millis());
+    Ok(LoadedPolicy { module, metadata })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timeout_is_a_positive_number_of_seconds() {
+        assert_eq!(parse_timeout("0.5"), Ok(0.5));
+        assert_eq!(parse_timeout("3"), Ok(3.0));
+        for refused in ["0", "-1", "NaN", "inf", "soon"] {
+            assert!(parse_timeout(refused).is_err(), "{refused}");
+        }
+    }
+}
