@@ -9,8 +9,9 @@ use clap::{Args, Subcommand};
 
 use super::policy::RegistryArgs;
 use crate::run::wapc_host::DEFAULT_TIMEOUT;
+use crate::ship::annotate::annotate;
 use crate::ship::artifacthub::ArtifactHubPkg;
-use crate::ship::metadata::{Metadata, annotate};
+use crate::ship::metadata::Metadata;
 use crate::ship::registry::StoredPolicy;
 use crate::{WapcModule, WapcRuntime};
 

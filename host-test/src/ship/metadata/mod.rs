@@ -1,21 +1,16 @@
-//! Kubewarden policy metadata: `metadata.yml`, its validation as policy-server and kwctl do it, and
-//! the `io.kubewarden.metadata` custom section `kwctl annotate` writes into the module.
+//! Kubewarden policy metadata: `metadata.yml`, its validation as policy-evaluator (kwctl,
+//! policy-server) does it, and the `io.kubewarden.metadata` custom section a module carries it in.
 
-use std::borrow::Cow;
+mod rules;
+mod section;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, ensure};
 use serde::{Deserialize, Serialize};
-use wasmparser::{Encoding, Parser, Payload};
 
-use crate::WapcModule;
-
-/// The custom section policy-server reads the metadata from.
-pub const METADATA_SECTION: &str = "io.kubewarden.metadata";
-
-/// The annotation `annotate --usage` fills with the usage document.
-pub const USAGE_ANNOTATION: &str = "io.kubewarden.policy.usage";
+pub use section::{METADATA_SECTION, read_embedded_metadata, with_metadata_section};
 
 /// The only protocol version a kubewarden-wapc module may speak.
 pub const PROTOCOL_VERSION_V1: &str = "v1";
@@ -156,124 +151,6 @@ impl Metadata {
     }
 }
 
-impl Rule {
-    fn validate(&self) -> anyhow::Result<()> {
-        for (field, values) in [
-            ("apiGroups", &self.api_groups),
-            ("apiVersions", &self.api_versions),
-            ("resources", &self.resources),
-        ] {
-            ensure!(!values.is_empty(), "{field}: at least one value is needed");
-            ensure!(
-                !(values.len() > 1 && values.iter().any(|value| value == "*")),
-                "{field}: no other value may be given with \"*\""
-            );
-        }
-        ensure!(
-            !self.operations.is_empty(),
-            "operations: at least one value is needed"
-        );
-        ensure!(
-            !(self.operations.len() > 1 && self.operations.contains(&Operation::All)),
-            "operations: no other value may be given with \"*\""
-        );
-        for resource in &self.resources {
-            ensure!(
-                !resource.is_empty() && resource.split('/').all(|part| !part.is_empty()),
-                "resources: {resource:?} is not a resource or resource/subresource"
-            );
-        }
-        Ok(())
-    }
-}
-
-/// The metadata embedded in `wasm`, validated; `None` when the module carries no metadata section.
-pub fn read_embedded_metadata(wasm: &[u8]) -> anyhow::Result<Option<Metadata>> {
-    let mut found = None;
-    for payload in Parser::new(0).parse_all(wasm) {
-        let payload = payload.context("the module is not valid WebAssembly")?;
-        if let Payload::CustomSection(section) = payload
-            && section.name() == METADATA_SECTION
-        {
-            ensure!(
-                found.is_none(),
-                "the module has more than one {METADATA_SECTION} section"
-            );
-            let metadata: Metadata = serde_json::from_slice(section.data())
-                .with_context(|| format!("the {METADATA_SECTION} section is malformed"))?;
-            metadata
-                .validate()
-                .with_context(|| format!("the {METADATA_SECTION} section is malformed"))?;
-            ensure!(
-                metadata.protocol_version.is_some()
-                    || metadata.execution_mode != ExecutionMode::KubewardenWapc,
-                "the {METADATA_SECTION} section is malformed: protocolVersion is missing"
-            );
-            found = Some(metadata);
-        }
-    }
-    Ok(found)
-}
-
-/// `wasm` with `metadata` as its only `io.kubewarden.metadata` section, the last one; every other
-/// section is copied byte for byte.
-pub fn with_metadata_section(wasm: &[u8], metadata: &Metadata) -> anyhow::Result<Vec<u8>> {
-    let mut module = wasm_encoder::Module::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        let payload = payload.context("the module is not valid WebAssembly")?;
-        match &payload {
-            Payload::Version { encoding, .. } if *encoding != Encoding::Module => {
-                bail!("the module is a WebAssembly component; Kubewarden runs core modules")
-            }
-            Payload::CustomSection(section) if section.name() == METADATA_SECTION => continue,
-            _ => {}
-        }
-        // Sections come whole; the function bodies inside the code section are not sections.
-        if let Some((id, range)) = payload.as_section() {
-            module.section(&wasm_encoder::RawSection {
-                id,
-                data: &wasm[range],
-            });
-        }
-    }
-    module.section(&wasm_encoder::CustomSection {
-        name: Cow::Borrowed(METADATA_SECTION),
-        data: Cow::Owned(metadata.to_section_json().into_bytes()),
-    });
-    Ok(module.finish())
-}
-
-/// What `kwctl annotate` does: asks the module its protocol version, records it and the usage
-/// text in `metadata`, validates the result, and embeds it in the module.
-pub fn annotate(
-    module: &WapcModule,
-    wasm: &[u8],
-    mut metadata: Metadata,
-    usage: Option<String>,
-) -> anyhow::Result<Vec<u8>> {
-    if metadata.execution_mode == ExecutionMode::KubewardenWapc {
-        let answer = module
-            .call("protocol_version", b"")
-            .map_err(anyhow::Error::from)
-            .context("the module's protocol_version failed")?;
-        let version: String = serde_json::from_slice(&answer).with_context(|| {
-            format!(
-                "protocol_version answered {:?}, not a JSON string",
-                String::from_utf8_lossy(&answer)
-            )
-        })?;
-        metadata.protocol_version = Some(version);
-    }
-    if let Some(usage) = usage {
-        metadata
-            .annotations
-            .get_or_insert_default()
-            .insert(USAGE_ANNOTATION.to_string(), usage);
-    }
-    metadata.validate()?;
-    with_metadata_section(wasm, &metadata)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,51 +255,5 @@ mod tests {
             metadata.single_line_annotations(),
             BTreeMap::from([("one".into(), "line".into())])
         );
-    }
-
-    fn empty_module_with_custom_section(name: &str, data: &[u8]) -> Vec<u8> {
-        let mut module = wasm_encoder::Module::new();
-        module.section(&wasm_encoder::CustomSection {
-            name: Cow::Borrowed(name),
-            data: Cow::Borrowed(data),
-        });
-        module.finish()
-    }
-
-    #[test]
-    fn the_section_is_replaced_and_read_back() {
-        let mut metadata = parse(json!({"rules": [pod_rule()], "mutating": false})).unwrap();
-        metadata.protocol_version = Some("v1".into());
-        let stale = empty_module_with_custom_section(METADATA_SECTION, b"{\"stale\":true}");
-        let annotated = with_metadata_section(&stale, &metadata).unwrap();
-        let sections: Vec<String> = Parser::new(0)
-            .parse_all(&annotated)
-            .filter_map(|payload| match payload.unwrap() {
-                Payload::CustomSection(section) => Some(section.name().to_string()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(sections, [METADATA_SECTION]);
-        assert_eq!(read_embedded_metadata(&annotated).unwrap(), Some(metadata));
-        assert_eq!(
-            read_embedded_metadata(&wasm_encoder::Module::new().finish()).unwrap(),
-            None
-        );
-    }
-
-    #[test]
-    fn a_malformed_section_is_refused() {
-        for data in [
-            &b"not json"[..],
-            br#"{"rules":[],"mutating":false,"protocolVersion":"v1"}"#,
-            br#"{"rules":[{"apiGroups":[""],"apiVersions":["v1"],"resources":["pods"],"operations":["CREATE"]}],"mutating":false}"#,
-        ] {
-            let wasm = empty_module_with_custom_section(METADATA_SECTION, data);
-            let error = format!("{:#}", read_embedded_metadata(&wasm).unwrap_err());
-            assert!(
-                error.contains("io.kubewarden.metadata section is malformed"),
-                "{error}"
-            );
-        }
     }
 }

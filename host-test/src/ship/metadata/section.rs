@@ -1,0 +1,134 @@
+//! The `io.kubewarden.metadata` custom section: where policy-server reads a module's metadata,
+//! and what `kwctl annotate` writes.
+
+use std::borrow::Cow;
+
+use anyhow::{Context as _, bail, ensure};
+use wasmparser::{Encoding, Parser, Payload};
+
+use super::{ExecutionMode, Metadata};
+
+/// The custom section policy-server reads the metadata from.
+pub const METADATA_SECTION: &str = "io.kubewarden.metadata";
+
+/// The metadata embedded in `wasm`, validated; `None` when the module carries no metadata section.
+pub fn read_embedded_metadata(wasm: &[u8]) -> anyhow::Result<Option<Metadata>> {
+    let mut found = None;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.context("the module is not valid WebAssembly")?;
+        if let Payload::CustomSection(section) = payload
+            && section.name() == METADATA_SECTION
+        {
+            ensure!(
+                found.is_none(),
+                "the module has more than one {METADATA_SECTION} section"
+            );
+            let metadata: Metadata = serde_json::from_slice(section.data())
+                .with_context(|| format!("the {METADATA_SECTION} section is malformed"))?;
+            metadata
+                .validate()
+                .with_context(|| format!("the {METADATA_SECTION} section is malformed"))?;
+            ensure!(
+                metadata.protocol_version.is_some()
+                    || metadata.execution_mode != ExecutionMode::KubewardenWapc,
+                "the {METADATA_SECTION} section is malformed: protocolVersion is missing"
+            );
+            found = Some(metadata);
+        }
+    }
+    Ok(found)
+}
+
+/// `wasm` with `metadata` as its only `io.kubewarden.metadata` section, the last one; every other
+/// section is copied byte for byte.
+pub fn with_metadata_section(wasm: &[u8], metadata: &Metadata) -> anyhow::Result<Vec<u8>> {
+    let mut module = wasm_encoder::Module::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.context("the module is not valid WebAssembly")?;
+        match &payload {
+            Payload::Version { encoding, .. } if *encoding != Encoding::Module => {
+                bail!("the module is a WebAssembly component; Kubewarden runs core modules")
+            }
+            Payload::CustomSection(section) if section.name() == METADATA_SECTION => continue,
+            _ => {}
+        }
+        // Sections come whole; the function bodies inside the code section are not sections.
+        if let Some((id, range)) = payload.as_section() {
+            module.section(&wasm_encoder::RawSection {
+                id,
+                data: &wasm[range],
+            });
+        }
+    }
+    module.section(&wasm_encoder::CustomSection {
+        name: Cow::Borrowed(METADATA_SECTION),
+        data: Cow::Owned(metadata.to_section_json().into_bytes()),
+    });
+    Ok(module.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn pod_rule() -> serde_json::Value {
+        json!({"apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"],
+               "operations": ["CREATE"]})
+    }
+
+    fn parse(value: serde_json::Value) -> anyhow::Result<Metadata> {
+        let metadata: Metadata = serde_json::from_value(value)?;
+        metadata.validate()?;
+        Ok(metadata)
+    }
+
+    fn empty_module_with_custom_section(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut module = wasm_encoder::Module::new();
+        module.section(&wasm_encoder::CustomSection {
+            name: Cow::Borrowed(name),
+            data: Cow::Borrowed(data),
+        });
+        module.finish()
+    }
+
+    #[test]
+    fn the_section_is_replaced_and_read_back() {
+        let mut metadata = parse(json!({"rules": [pod_rule()], "mutating": false})).unwrap();
+        metadata.protocol_version = Some("v1".into());
+        let stale = empty_module_with_custom_section(METADATA_SECTION, b"{\"stale\":true}");
+        let annotated = with_metadata_section(&stale, &metadata).unwrap();
+        let sections: Vec<String> = Parser::new(0)
+            .parse_all(&annotated)
+            .filter_map(|payload| match payload.unwrap() {
+                Payload::CustomSection(section) => Some(section.name().to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sections, [METADATA_SECTION]);
+        assert_eq!(read_embedded_metadata(&annotated).unwrap(), Some(metadata));
+        assert_eq!(
+            read_embedded_metadata(&wasm_encoder::Module::new().finish()).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_malformed_section_is_refused() {
+        for data in [
+            &b"not json"[..],
+            br#"{"rules":[],"mutating":false,"protocolVersion":"v1"}"#,
+            br#"{"rules":[{"apiGroups":[""],"apiVersions":["v1"],"resources":["pods"],"operations":["CREATE"]}],"mutating":false}"#,
+        ] {
+            let wasm = empty_module_with_custom_section(METADATA_SECTION, data);
+            let error = format!("{:#}", read_embedded_metadata(&wasm).unwrap_err());
+            assert!(
+                error.contains("io.kubewarden.metadata section is malformed"),
+                "{error}"
+            );
+        }
+    }
+}
