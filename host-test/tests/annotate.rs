@@ -119,6 +119,29 @@ fn annotate_refuses_bad_metadata_or_protocol_version() {
     }
 }
 
+#[test]
+fn annotate_takes_the_wildcard_resources_kwctl_takes_and_refuses_what_it_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = policy_answering(dir.path(), "v1.wasm", r#""v1""#);
+    let wildcards = METADATA.replace("[pods]", "['*', 'apps/*', '*/scale']");
+    let output = annotate(dir.path(), &policy, &wildcards);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let annotated = std::fs::read(dir.path().join("annotated.wasm")).unwrap();
+    let metadata = read_embedded_metadata(&annotated).unwrap().unwrap();
+    assert_eq!(metadata.rules[0].resources, ["*", "apps/*", "*/scale"]);
+
+    let overlapping = METADATA.replace("[pods]", "['*', pods]");
+    let output = annotate(dir.path(), &policy, &overlapping);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains(
+            "rules[0]: resources: if '*' is present, must not specify other resources without subresources"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
 fn run_with_show_metadata(policy: &str, dir: &Path) -> Output {
     std::fs::write(dir.join("request.json"), r#"{"uid":"u"}"#).unwrap();
     host_test(&[

@@ -1,13 +1,14 @@
 //! Kubewarden policy metadata: `metadata.yml`, its validation as policy-evaluator (kwctl,
 //! policy-server) does it, and the `io.kubewarden.metadata` custom section a module carries it in.
 
+mod keys;
 mod rules;
 mod section;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{Context as _, ensure};
+use anyhow::{Context as _, bail, ensure};
 use serde::{Deserialize, Serialize};
 
 pub use section::{METADATA_SECTION, read_embedded_metadata, with_metadata_section};
@@ -15,8 +16,10 @@ pub use section::{METADATA_SECTION, read_embedded_metadata, with_metadata_sectio
 /// The only protocol version a kubewarden-wapc module may speak.
 pub const PROTOCOL_VERSION_V1: &str = "v1";
 
+/// A policy's metadata. Keys it does not know are ignored when read, as policy-evaluator ignores
+/// them; `metadata.yml` is held to more (see [`Metadata::from_yaml_file`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Metadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_version: Option<String>,
@@ -42,7 +45,7 @@ fn background_audit_default() -> bool {
 
 /// Which API requests Kubewarden sends the policy, as in a ValidatingWebhookConfiguration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Rule {
     pub api_groups: Vec<String>,
     pub api_versions: Vec<String>,
@@ -65,7 +68,7 @@ pub enum Operation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ContextAwareResource {
     pub api_version: String,
     pub kind: String,
@@ -90,15 +93,24 @@ pub enum PolicyType {
 }
 
 impl Metadata {
-    /// Reads and validates `metadata.yml` (its `protocolVersion` may still be missing).
+    /// Reads and validates `metadata.yml` (its `protocolVersion` may still be missing). Beyond what
+    /// kwctl checks, a key the metadata does not have is refused: kwctl would drop it without a
+    /// word, so a misspelt `backgroundAudit` would silently leave the default.
     pub fn from_yaml_file(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the metadata {}", path.display()))?;
-        let metadata: Self = crate::yaml::from_str(&text)
-            .with_context(|| format!("{} is not valid policy metadata", path.display()))?;
-        metadata
-            .validate()
-            .with_context(|| format!("{} is not valid policy metadata", path.display()))?;
+        Self::from_yaml_text(&text)
+            .with_context(|| format!("{} is not valid policy metadata", path.display()))
+    }
+
+    /// [`Metadata::from_yaml_file`] on the file's text.
+    pub fn from_yaml_text(text: &str) -> anyhow::Result<Self> {
+        let document: serde_json::Value = crate::yaml::from_str(text)?;
+        if let Some(unknown) = keys::unknown(&document) {
+            bail!("{unknown}");
+        }
+        let metadata: Self = crate::yaml::from_str(text)?;
+        metadata.validate()?;
         Ok(metadata)
     }
 
@@ -112,10 +124,8 @@ impl Metadata {
         self.annotations().get(key).map(String::as_str)
     }
 
-    /// The checks policy-server and kwctl apply, plus a non-empty rule list: a policy bound to no
-    /// request is a mistake.
+    /// The checks policy-evaluator applies when kwctl annotates a module (`Metadata::validate`).
     pub fn validate(&self) -> anyhow::Result<()> {
-        ensure!(!self.rules.is_empty(), "rules: at least one rule is needed");
         for (index, rule) in self.rules.iter().enumerate() {
             rule.validate().with_context(|| format!("rules[{index}]"))?;
         }
@@ -161,10 +171,9 @@ mod tests {
                "operations": ["CREATE"]})
     }
 
+    /// `value` as the text of a `metadata.yml` (JSON is YAML).
     fn parse(value: serde_json::Value) -> anyhow::Result<Metadata> {
-        let metadata: Metadata = serde_json::from_value(value)?;
-        metadata.validate()?;
-        Ok(metadata)
+        Metadata::from_yaml_text(&value.to_string())
     }
 
     #[test]
@@ -191,11 +200,10 @@ mod tests {
             json!({"rules": [rule], "mutating": false})
         };
         let cases = [
-            (json!({"rules": [], "mutating": false}), "at least one rule"),
             (json!({"rules": [pod_rule()]}), "mutating"),
             (
-                json!({"rules": [pod_rule()], "mutating": "no"}),
-                "invalid type",
+                json!({"rules": [pod_rule()], "mutating": "maybe"}),
+                "invalid boolean",
             ),
             (rule_with("operations", json!(["PATCH"])), "PATCH"),
             (rule_with("operations", json!([])), "operations"),
@@ -206,18 +214,30 @@ mod tests {
             (rule_with("apiGroups", json!([])), "apiGroups"),
             (rule_with("apiVersions", json!(["*", "v1"])), "apiVersions"),
             (rule_with("resources", json!([""])), "resources"),
-            (rule_with("resources", json!(["pods/"])), "resources"),
+            (
+                rule_with("resources", json!(["*", "pods"])),
+                "resources: if '*' is present, must not specify other resources without subresources",
+            ),
+            (
+                rule_with("apiGroups", json!(["", "*"])),
+                "apiGroups: No other elements can be defined when '*' is used",
+            ),
+            (
+                json!({"rules": [pod_rule()], "mutating": false,
+                       "contextAwareResources": [{"apiVersion": "v1", "kind": ""}]}),
+                "contextAwareResources",
+            ),
             (
                 json!({"rules": [pod_rule()], "mutating": false, "executionMode": "native"}),
                 "native",
             ),
             (
                 json!({"rules": [pod_rule()], "mutating": false, "backgroundAudit": 1}),
-                "invalid type",
+                "invalid boolean",
             ),
             (
-                json!({"rules": [pod_rule()], "mutating": false, "annotations": {"a": 1}}),
-                "invalid type",
+                json!({"rules": [pod_rule()], "mutating": false, "annotations": {"a": ["x"]}}),
+                "expected string scalar",
             ),
             (
                 json!({"rules": [pod_rule()], "mutating": false, "mutate": true}),
@@ -229,8 +249,31 @@ mod tests {
             ),
         ];
         for (value, named) in cases {
-            let error = format!("{:#}", parse(value.clone()).unwrap_err());
+            let error = match parse(value.clone()) {
+                Ok(metadata) => panic!("{value} was accepted: {metadata:?}"),
+                Err(error) => format!("{error:#}"),
+            };
             assert!(error.contains(named), "{value}: {error}");
+        }
+    }
+
+    #[test]
+    fn what_policy_evaluator_accepts_is_accepted() {
+        let rule_with = |key: &str, value: serde_json::Value| {
+            let mut rule = pod_rule();
+            rule[key] = value;
+            json!({"rules": [rule], "mutating": false})
+        };
+        for accepted in [
+            rule_with("resources", json!(["*", "apps/*", "*/scale"])),
+            rule_with("resources", json!(["*/*"])),
+            rule_with("apiGroups", json!(["*"])),
+            rule_with("operations", json!(["*"])),
+            json!({"rules": [], "mutating": false}),
+        ] {
+            let rules = accepted["rules"].clone();
+            let metadata = parse(accepted).unwrap_or_else(|error| panic!("{rules}: {error:#}"));
+            assert_eq!(serde_json::to_value(&metadata.rules).unwrap(), rules);
         }
     }
 

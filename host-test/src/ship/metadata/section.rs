@@ -6,12 +6,15 @@ use std::borrow::Cow;
 use anyhow::{Context as _, bail, ensure};
 use wasmparser::{Encoding, Parser, Payload};
 
-use super::{ExecutionMode, Metadata};
+use super::{ExecutionMode, Metadata, PROTOCOL_VERSION_V1};
 
 /// The custom section policy-server reads the metadata from.
 pub const METADATA_SECTION: &str = "io.kubewarden.metadata";
 
-/// The metadata embedded in `wasm`, validated; `None` when the module carries no metadata section.
+/// The metadata embedded in `wasm`, read as policy-server reads it (policy-evaluator's
+/// `Metadata::from_contents`): keys it does not know are ignored and the rules are not checked
+/// (they are kwctl's and the controller's business, not the evaluation's), but a kubewarden-wapc
+/// module must speak protocol v1. `None` when the module carries no metadata section.
 pub fn read_embedded_metadata(wasm: &[u8]) -> anyhow::Result<Option<Metadata>> {
     let mut found = None;
     for payload in Parser::new(0).parse_all(wasm) {
@@ -25,14 +28,18 @@ pub fn read_embedded_metadata(wasm: &[u8]) -> anyhow::Result<Option<Metadata>> {
             );
             let metadata: Metadata = serde_json::from_slice(section.data())
                 .with_context(|| format!("the {METADATA_SECTION} section is malformed"))?;
-            metadata
-                .validate()
-                .with_context(|| format!("the {METADATA_SECTION} section is malformed"))?;
-            ensure!(
-                metadata.protocol_version.is_some()
-                    || metadata.execution_mode != ExecutionMode::KubewardenWapc,
-                "the {METADATA_SECTION} section is malformed: protocolVersion is missing"
-            );
+            if metadata.execution_mode == ExecutionMode::KubewardenWapc {
+                match metadata.protocol_version.as_deref() {
+                    Some(PROTOCOL_VERSION_V1) => {}
+                    Some(other) => bail!(
+                        "the {METADATA_SECTION} section is malformed: protocolVersion {other:?} \
+                         is not one kubewarden-wapc knows (v1)"
+                    ),
+                    None => bail!(
+                        "the {METADATA_SECTION} section is malformed: protocolVersion is missing"
+                    ),
+                }
+            }
             found = Some(metadata);
         }
     }
@@ -120,8 +127,9 @@ mod tests {
     fn a_malformed_section_is_refused() {
         for data in [
             &b"not json"[..],
-            br#"{"rules":[],"mutating":false,"protocolVersion":"v1"}"#,
+            br#"{"rules":"pods","mutating":false,"protocolVersion":"v1"}"#,
             br#"{"rules":[{"apiGroups":[""],"apiVersions":["v1"],"resources":["pods"],"operations":["CREATE"]}],"mutating":false}"#,
+            br#"{"rules":[],"mutating":false,"protocolVersion":"v2"}"#,
         ] {
             let wasm = empty_module_with_custom_section(METADATA_SECTION, data);
             let error = format!("{:#}", read_embedded_metadata(&wasm).unwrap_err());
@@ -130,5 +138,18 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn what_policy_server_reads_is_read() {
+        // No rules, and a key this harness does not know (newer kwctl writes hostCapabilities).
+        let data = br#"{"protocolVersion":"v1","rules":[],"mutating":false,"hostCapabilities":[]}"#;
+        let wasm = empty_module_with_custom_section(METADATA_SECTION, data);
+        let metadata = read_embedded_metadata(&wasm).unwrap().unwrap();
+        assert!(metadata.rules.is_empty());
+        // Other execution modes have no waPC protocol version.
+        let data = br#"{"rules":[],"mutating":false,"executionMode":"opa"}"#;
+        let wasm = empty_module_with_custom_section(METADATA_SECTION, data);
+        assert!(read_embedded_metadata(&wasm).unwrap().is_some());
     }
 }
