@@ -142,3 +142,143 @@ fn run_uses_the_cache_and_no_cache_bypasses_it() {
         "--no-cache reads nothing: {stderr}"
     );
 }
+
+#[test]
+fn the_cache_is_made_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ModuleCache::new(dir.path().join("made/by/host-test"));
+    let runtime = WapcRuntime::new().unwrap();
+    WapcModule::load(&runtime, &policy_wasm(), TIMEOUT, Some(&cache)).unwrap();
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(cache.dir()), 0o700);
+    assert_eq!(mode(&dir.path().join("made")), 0o700);
+    assert_eq!(mode(&single_entry(cache.dir())), 0o600);
+}
+
+#[test]
+fn a_folder_others_can_write_is_refused_and_nothing_is_read_or_written() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = ModuleCache::new(dir.path().join("cache"));
+    let runtime = WapcRuntime::new().unwrap();
+    let wasm = policy_wasm();
+    WapcModule::load(&runtime, &wasm, TIMEOUT, Some(&cache)).unwrap();
+    let entry = single_entry(cache.dir());
+    let written = std::fs::read(&entry).unwrap();
+
+    for mode in [0o770, 0o707, 0o777] {
+        std::fs::set_permissions(cache.dir(), std::fs::Permissions::from_mode(mode)).unwrap();
+        let error = WapcModule::load(&runtime, &wasm, TIMEOUT, Some(&cache))
+            .err()
+            .expect("the folder is refused");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("refusing the compiled-module cache folder")
+                && message.contains(&format!("(mode {mode:o})"))
+                && message.contains("--no-cache"),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&entry).unwrap(),
+        written,
+        "the entry is untouched"
+    );
+
+    // Made private again, it is used again.
+    std::fs::set_permissions(cache.dir(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (_, outcome) = WapcModule::load(&runtime, &wasm, TIMEOUT, Some(&cache)).unwrap();
+    assert!(outcome.is_hit());
+
+    // An entry that others may write is not loaded: it is compiled again and replaced.
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (_, outcome) = WapcModule::load(&runtime, &wasm, TIMEOUT, Some(&cache)).unwrap();
+    assert_eq!(outcome, CacheOutcome::Recompiled);
+    let (_, outcome) = WapcModule::load(&runtime, &wasm, TIMEOUT, Some(&cache)).unwrap();
+    assert!(outcome.is_hit(), "the rewritten entry is private");
+}
+
+/// Whether this process runs as root, who may give files away (as CI does).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(2) == Some("0"))
+}
+
+#[test]
+fn a_folder_another_user_owns_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("cache");
+    std::fs::create_dir(&folder).unwrap();
+    let status = Command::new("chown")
+        .arg("65534")
+        .arg(&folder)
+        .status()
+        .unwrap();
+    if !is_root() {
+        // Only root can give a folder away; the ownership rule itself is tested in trust.rs.
+        assert!(!status.success(), "chown worked without root");
+        return;
+    }
+    assert!(status.success());
+    let cache = ModuleCache::new(&folder);
+    let error = WapcModule::load(
+        &WapcRuntime::new().unwrap(),
+        &policy_wasm(),
+        TIMEOUT,
+        Some(&cache),
+    )
+    .err()
+    .expect("the folder is refused");
+    assert!(
+        format!("{error:#}").contains("it is owned by user 65534, not by the current user 0"),
+        "{error:#}"
+    );
+    assert!(entries(&folder).is_empty());
+}
+
+#[test]
+fn run_says_why_it_refuses_the_cache_and_no_cache_still_runs() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let cache_home = dir.path().join("cache-home");
+    let cache_dir = cache_home.join("restricted-pod-policy/host-test");
+    std::fs::create_dir_all(&cache_dir).unwrap();
+    std::fs::set_permissions(&cache_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let policy = write_policy(
+        dir.path(),
+        "allow.wasm",
+        &canned_policy(
+            VALID_SETTINGS,
+            ValidateBehaviour::Answer(r#"{"accepted":true}"#),
+        ),
+    );
+    let request = dir.path().join("request.json");
+    std::fs::write(&request, common::admission_request_json("one")).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_host-test"))
+            .env("XDG_CACHE_HOME", &cache_home)
+            .args(["run", "--policy"])
+            .arg(&policy)
+            .arg("--request")
+            .arg(&request)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("refusing the compiled-module cache folder")
+            && stderr.contains("writable by its group and others (mode 777)"),
+        "{stderr}"
+    );
+    let bypassed = run(&["--no-cache"]);
+    assert!(bypassed.status.success(), "{bypassed:?}");
+    assert!(entries(&cache_dir).is_empty());
+}

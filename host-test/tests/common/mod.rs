@@ -95,6 +95,20 @@ pub fn canned_policy(settings_answer: &str, validate: ValidateBehaviour<'_>) -> 
     )
 }
 
+/// The smallest AdmissionRequest kwctl and policy-server accept (they refuse one without `uid`,
+/// `kind`, `resource`, `operation` or `userInfo`), as JSON, for canned policies that ignore it.
+pub fn admission_request_json(uid: &str) -> String {
+    serde_json::json!({
+        "uid": uid,
+        "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "operation": "CREATE",
+        "userInfo": {"username": "alice"},
+        "object": {},
+    })
+    .to_string()
+}
+
 pub const VALID_SETTINGS: &str = r#"{"valid":true,"message":null}"#;
 
 /// Writes a canned policy module into `dir` and returns its path.

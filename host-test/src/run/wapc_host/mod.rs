@@ -68,13 +68,12 @@ impl WapcModule {
         cache: Option<&ModuleCache>,
     ) -> anyhow::Result<(Self, CacheOutcome)> {
         let (module, outcome) = match cache {
-            Some(cache) => cache.load(&runtime.engine, wasm),
-            None => {
-                Module::new(&runtime.engine, wasm).map(|module| (module, CacheOutcome::Bypassed))
-            }
-        }
-        .map_err(anyhow::Error::from)
-        .context("cannot compile the WebAssembly module")?;
+            Some(cache) => cache.load(&runtime.engine, wasm)?,
+            None => Module::new(&runtime.engine, wasm)
+                .map(|module| (module, CacheOutcome::Bypassed))
+                .map_err(anyhow::Error::from)
+                .context("cannot compile the WebAssembly module")?,
+        };
         Self::from_compiled(runtime, &module, timeout).map(|module| (module, outcome))
     }
 

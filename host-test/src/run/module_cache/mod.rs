@@ -5,11 +5,16 @@
 //! the engine's compatibility hash (its configuration), and lives under the user's cache folder
 //! (`$XDG_CACHE_HOME/restricted-pod-policy/host-test/`, else `~/.cache/restricted-pod-policy/host-test/`).
 //!
-//! `Module::deserialize` is unsafe: it trusts its input to be what `Module::serialize` wrote. So an
-//! entry starts with a magic line and the SHA-256 of the serialized bytes, both checked before the
-//! bytes reach wasmtime; anything else (a truncated, corrupt or foreign file, an unreadable one, one
-//! wasmtime refuses) is compiled again and rewritten. Entries are written to a temporary file in the
-//! same folder and renamed into place, so a reader never sees half an entry.
+//! Loading an entry runs the native code in it, so the cache trusts only what the current user (or
+//! root) can have written: a folder another user owns, or that its group or others may write, is
+//! refused with an error, and an entry that is not the user's own and private is compiled again
+//! ([`trust`]). An entry starts with a magic line and the SHA-256 of the serialized bytes, both
+//! checked before the bytes reach wasmtime, so a truncated, corrupt or foreign file, an unreadable
+//! one or one wasmtime refuses is compiled again and rewritten. The folder is created private
+//! (0700), entries are written private (0600) to a temporary file in the same folder and renamed
+//! into place, so a reader never sees half an entry.
+
+mod trust;
 
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
@@ -57,8 +62,12 @@ impl ModuleCache {
     }
 
     /// The user's cache: `$XDG_CACHE_HOME/restricted-pod-policy/host-test`, else
-    /// `$HOME/.cache/restricted-pod-policy/host-test`; `None` when neither variable is set.
+    /// `$HOME/.cache/restricted-pod-policy/host-test`; `None` when neither variable is set, or
+    /// where who may write a folder cannot be checked (not Unix).
     pub fn user_default() -> Option<Self> {
+        if cfg!(not(unix)) {
+            return None;
+        }
         let base = std::env::var_os("XDG_CACHE_HOME")
             .filter(|value| !value.is_empty())
             .map(PathBuf::from)
@@ -82,10 +91,12 @@ impl ModuleCache {
         self.dir.join(entry_name(engine, wasm))
     }
 
-    /// The compiled `wasm`: from its entry when that is valid, else compiled (and stored).
-    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Module, CacheOutcome)> {
+    /// The compiled `wasm`: from its entry when that is valid, else compiled (and stored). Fails
+    /// when the folder is not the current user's own and private, or when `wasm` does not compile.
+    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> anyhow::Result<(Module, CacheOutcome)> {
+        trust::check_folder(&self.dir)?;
         let path = self.entry_path(engine, wasm);
-        let outcome = match std::fs::read(&path) {
+        let outcome = match read_entry(&path) {
             Ok(entry) => match deserialize_entry(engine, &entry) {
                 Ok(module) => return Ok((module, CacheOutcome::Hit)),
                 Err(error) => {
@@ -93,13 +104,21 @@ impl ModuleCache {
                     CacheOutcome::Recompiled
                 }
             },
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => CacheOutcome::Miss,
+            Err(error)
+                if error
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|error| error.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                CacheOutcome::Miss
+            }
             Err(error) => {
-                tracing::warn!("cannot read the cache entry {}: {error}", path.display());
+                tracing::warn!("ignoring the cache entry {}: {error:#}", path.display());
                 CacheOutcome::Recompiled
             }
         };
-        let module = Module::new(engine, wasm)?;
+        let module = Module::new(engine, wasm)
+            .map_err(anyhow::Error::from)
+            .context("cannot compile the WebAssembly module")?;
         if let Err(error) = self.store(&path, &module) {
             tracing::warn!("cannot write the cache entry {}: {error:#}", path.display());
         }
@@ -111,8 +130,11 @@ impl ModuleCache {
             .serialize()
             .map_err(anyhow::Error::from)
             .context("cannot serialize the module")?;
-        std::fs::create_dir_all(&self.dir)
+        create_private_folder(&self.dir)
             .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        // A folder that existed was checked by `load`; one made just now is checked as well, in
+        // case another process made it first.
+        trust::check_folder(&self.dir)?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.subsec_nanos());
@@ -120,7 +142,7 @@ impl ModuleCache {
             .dir
             .join(format!(".tmp-{}-{nanos}", std::process::id()));
         let written = (|| {
-            let mut file = std::fs::File::create(&temporary)?;
+            let mut file = create_private_file(&temporary)?;
             file.write_all(MAGIC)?;
             file.write_all(&Sha256::digest(&serialized))?;
             file.write_all(&serialized)?;
@@ -132,6 +154,39 @@ impl ModuleCache {
         }
         written.context("cannot write the entry")
     }
+}
+
+/// The entry at `path`, when it is the current user's own file that no one else may write.
+fn read_entry(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    // The open file's own metadata: the checked file is the one read, whatever happens to the path.
+    let metadata = file.metadata()?;
+    anyhow::ensure!(metadata.is_file(), "not a file");
+    if let Some(problem) = trust::problem(&metadata) {
+        anyhow::bail!("it is {problem}");
+    }
+    let mut entry = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut entry)?;
+    Ok(entry)
+}
+
+/// Creates `folder` and the folders above it that are missing, readable by the current user only.
+fn create_private_folder(folder: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)
+}
+
+/// Creates the file `path`, which must not exist (so no link planted there is followed), readable
+/// by the current user only.
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 /// `SHA256(module)-wasmtime48.0.8-x86_64-linux-ENGINEHASH`: a different module, wasmtime, target or
@@ -162,9 +217,13 @@ fn deserialize_entry(engine: &Engine, entry: &[u8]) -> anyhow::Result<Module> {
         Sha256::digest(serialized).as_slice() == digest,
         "the entry's digest does not match its content"
     );
-    // SAFETY: the bytes are exactly what `Module::serialize` produced in `store` (their SHA-256,
-    // written with them, matches), for this wasmtime version, target and engine configuration (the
-    // entry's name says so, and wasmtime checks its own header again).
+    // SAFETY: `Module::deserialize` runs the native code in its input, so the input must be what
+    // `Module::serialize` wrote for this engine. What is trusted for that: the current user and
+    // root, the only ones who can have written this entry (`load` refuses a cache folder anyone else
+    // owns or may write, and `read_entry` an entry file that is not the user's own and private);
+    // the entry's name, which carries the wasmtime version, target and engine configuration; and
+    // wasmtime, which checks its own header for the same again. The SHA-256 checked above proves the
+    // bytes are the ones written, whole and unchanged; it does not prove who wrote them.
     unsafe { Module::deserialize(engine, serialized) }
         .map_err(anyhow::Error::from)
         .context("wasmtime refused the entry")
