@@ -143,7 +143,11 @@ fn annotate_takes_the_wildcard_resources_kwctl_takes_and_refuses_what_it_refuses
 }
 
 fn run_with_show_metadata(policy: &str, dir: &Path) -> Output {
-    std::fs::write(dir.join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(
+        dir.join("request.json"),
+        common::admission_request_json("u"),
+    )
+    .unwrap();
     host_test(&[
         "run",
         "--show-metadata",

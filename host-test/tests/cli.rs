@@ -32,13 +32,25 @@ fn denying_policy(dir: &Path, message: &str) -> String {
 fn run_prints_one_response_per_request_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let policy = denying_policy(dir.path(), "no");
-    let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-        "request": {"uid": "from-review", "operation": "CREATE", "object": {}}});
+    let request: Value =
+        serde_json::from_str(&common::admission_request_json("from-review")).unwrap();
+    let review =
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
     std::fs::write(dir.path().join("review.json"), review.to_string()).unwrap();
     let requests = dir.path().join("requests");
     std::fs::create_dir(&requests).unwrap();
-    std::fs::write(requests.join("b.yaml"), "uid: second\noperation: CREATE\n").unwrap();
-    std::fs::write(requests.join("a.yml"), "uid: first\noperation: CREATE\n").unwrap();
+    // The same request as YAML: JSON is YAML.
+    std::fs::write(
+        requests.join("b.yaml"),
+        common::admission_request_json("second"),
+    )
+    .unwrap();
+    std::fs::write(
+        requests.join("a.yml"),
+        "uid: first\nkind: {group: '', version: v1, kind: Pod}\n\
+         resource: {group: '', version: v1, resource: pods}\noperation: CREATE\nuserInfo: {}\n",
+    )
+    .unwrap();
     std::fs::write(requests.join("notes.txt"), "not a request").unwrap();
 
     let output = host_test(&[
@@ -74,7 +86,11 @@ fn run_passes_settings_from_json_or_a_yaml_file() {
         "echo.wasm",
         &canned_policy(VALID_SETTINGS, ValidateBehaviour::EchoPayload),
     );
-    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("request.json"),
+        common::admission_request_json("u"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("settings.yaml"), "level: baseline\n").unwrap();
     let request = dir.path().join("request.json");
     for settings_args in [
@@ -114,7 +130,11 @@ fn run_fails_on_refused_settings() {
             ValidateBehaviour::Trap,
         ),
     );
-    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("request.json"),
+        common::admission_request_json("u"),
+    )
+    .unwrap();
     let output = host_test(&[
         "run",
         "--policy",
@@ -138,7 +158,11 @@ fn run_fails_on_refused_settings() {
 fn run_names_a_missing_or_broken_file() {
     let dir = tempfile::tempdir().unwrap();
     let policy = denying_policy(dir.path(), "no");
-    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("request.json"),
+        common::admission_request_json("u"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("broken.json"), "{ not: [json").unwrap();
     std::fs::write(dir.path().join("broken.wasm"), "not wasm").unwrap();
     let request = path_str(&dir.path().join("request.json")).to_string();
@@ -325,7 +349,11 @@ fn guest_output_goes_to_stderr_and_stdout_keeps_only_responses() {
     );
     let dir = tempfile::tempdir().unwrap();
     let policy = write_policy(dir.path(), "chatty.wasm", &wat);
-    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("request.json"),
+        common::admission_request_json("u"),
+    )
+    .unwrap();
     let output = host_test(&[
         "run",
         "--policy",
@@ -351,7 +379,11 @@ fn guest_output_goes_to_stderr_and_stdout_keeps_only_responses() {
 fn diagnostics_go_to_stderr_at_the_level_host_test_log_sets() {
     let dir = tempfile::tempdir().unwrap();
     let policy = denying_policy(dir.path(), "no");
-    std::fs::write(dir.path().join("request.json"), r#"{"uid":"u"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("request.json"),
+        common::admission_request_json("u"),
+    )
+    .unwrap();
     let run = |level: Option<&str>| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"));
         command.args([
@@ -392,4 +424,66 @@ fn diagnostics_go_to_stderr_at_the_level_host_test_log_sets() {
         stderr(&unreadable)
     );
     assert!(stderr(&unreadable).contains("host-test: evaluated request u in "));
+}
+
+#[test]
+fn run_warns_when_policy_server_would_refuse_the_body_and_still_evaluates_as_kwctl_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = denying_policy(dir.path(), "no");
+    let mut request: Value = serde_json::from_str(&common::admission_request_json("big")).unwrap();
+    request["object"] = json!({"metadata": {"annotations": {"a": "x".repeat(3 << 20)}}});
+    std::fs::write(dir.path().join("big.json"), request.to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("small.json"),
+        common::admission_request_json("small"),
+    )
+    .unwrap();
+    let output = host_test(&[
+        "run",
+        "--policy",
+        &policy,
+        "--request",
+        path_str(&dir.path().join("big.json")),
+        "--request",
+        path_str(&dir.path().join("small.json")),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout_lines(&output).len(), 2, "both are evaluated");
+    let warnings: Vec<String> = stderr(&output)
+        .lines()
+        .filter(|line| line.starts_with("host-test: warning: "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("big.json: policy-server would refuse this request with HTTP 413")
+            && warnings[0].contains("over the 2097152-byte (2 MiB) body limit"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn run_refuses_a_request_without_user_info_as_kwctl_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = denying_policy(dir.path(), "no");
+    let mut request: Value = serde_json::from_str(&common::admission_request_json("u")).unwrap();
+    request.as_object_mut().unwrap().remove("userInfo");
+    std::fs::write(dir.path().join("no-user.json"), request.to_string()).unwrap();
+    let output = host_test(&[
+        "run",
+        "--policy",
+        &policy,
+        "--request",
+        path_str(&dir.path().join("no-user.json")),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    assert!(
+        stderr(&output).contains(
+            "no-user.json: kwctl and policy-server refuse it (policy-server with HTTP 422): \
+             cannot build AdmissionRequest object from given input: missing field `userInfo`"
+        ),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -33,6 +33,9 @@ struct Case {
     audit_annotations: BTreeMap<String, String>,
     /// Substring of the error `host-test run` must exit with because the settings are refused.
     settings_error: Option<String>,
+    /// Substring of the error `host-test run` must exit with because kwctl and policy-server refuse
+    /// the request itself.
+    refused: Option<String>,
 }
 
 fn empty_settings() -> Value {
@@ -101,7 +104,10 @@ fn every_case_gets_its_expected_outcome() {
     let cases = cases();
     let mut failures = Vec::new();
     let mut evaluated = 0;
-    for case in cases.iter().filter(|case| case.settings_error.is_none()) {
+    let evaluated_cases = cases
+        .iter()
+        .filter(|case| case.settings_error.is_none() && case.refused.is_none());
+    for case in evaluated_cases {
         let request = read_admission_request(&requests().join(&case.request)).unwrap();
         let evaluator = PolicyEvaluator::new(module.clone(), case.settings.clone())
             .unwrap_or_else(|e| panic!("{}: settings refused: {e:#}", case.request));
@@ -164,6 +170,38 @@ fn refused_settings_make_the_harness_exit_non_zero() {
         checked += 1;
     }
     assert!(checked > 0, "cases.yaml has no refused-settings case");
+}
+
+#[test]
+fn requests_the_engines_refuse_make_the_harness_exit_1() {
+    let mut checked = 0;
+    for case in cases() {
+        let Some(expected) = &case.refused else {
+            continue;
+        };
+        let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
+            .arg("run")
+            .arg("--policy")
+            .arg(real_policy_path())
+            .arg("--request")
+            .arg(requests().join(&case.request))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{}: {stderr}", case.request);
+        assert!(
+            output.stdout.is_empty(),
+            "{}: nothing is evaluated",
+            case.request
+        );
+        assert!(
+            stderr.contains(expected.as_str()) && stderr.contains(&case.request),
+            "{}: stderr {stderr:?} lacks {expected:?}",
+            case.request
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "cases.yaml has no refused-request case");
 }
 
 #[test]

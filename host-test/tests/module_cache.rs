@@ -115,8 +115,8 @@ fn run_uses_the_cache_and_no_cache_bypasses_it() {
             ValidateBehaviour::Answer(r#"{"accepted":true}"#),
         ),
     );
-    let request = dir.path().join("request.yaml");
-    std::fs::write(&request, "uid: one\noperation: CREATE\n").unwrap();
+    let request = dir.path().join("request.json");
+    std::fs::write(&request, common::admission_request_json("one")).unwrap();
     let policy = policy.to_str().unwrap();
     let request = request.to_str().unwrap();
     let run = ["run", "--policy", policy, "--request", request];

@@ -10,6 +10,7 @@ use clap::Args;
 
 use super::policy::{ModuleArgs, SettingsArgs, load_policy};
 use crate::run::input::{read_admission_request, request_files};
+use crate::run::request::body_too_large;
 use crate::{AdmissionResponse, PolicyEvaluator};
 
 #[derive(Args)]
@@ -47,6 +48,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     for path in &args.request {
         for file in request_files(path)? {
             let request = read_admission_request(&file)?;
+            if let Some(refusal) = body_too_large(&request) {
+                tracing::warn!("{}: {refusal}", file.display());
+            }
             requests.push((file, request));
         }
     }

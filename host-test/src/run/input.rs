@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
+use crate::run::request::check_shape;
+
 /// Parses `text` as JSON, or else as YAML (which most JSON also is, but JSON errors read better).
 pub fn parse_document(text: &str) -> anyhow::Result<Value> {
     match serde_json::from_str(text) {
@@ -66,10 +68,15 @@ pub fn request_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads the AdmissionRequest in a JSON or YAML file.
+/// Reads the AdmissionRequest in a JSON or YAML file, and refuses it when kwctl and policy-server
+/// would (see [`crate::run::request`]).
 pub fn read_admission_request(path: &Path) -> anyhow::Result<Value> {
-    admission_request(read_document(path)?)
-        .with_context(|| format!("cannot take an admission request from {}", path.display()))
+    let context = || format!("cannot take an admission request from {}", path.display());
+    let request = admission_request(read_document(path)?).with_context(context)?;
+    check_shape(&request)
+        .context("kwctl and policy-server refuse it (policy-server with HTTP 422)")
+        .with_context(context)?;
+    Ok(request)
 }
 
 #[cfg(test)]
