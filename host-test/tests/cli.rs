@@ -487,3 +487,77 @@ fn run_refuses_a_request_without_user_info_as_kwctl_does() {
         stderr(&output)
     );
 }
+
+/// `host-test` run from the workspace root with `line` split on spaces, standard input `stdin`.
+fn host_test_in_workspace(line: &str, stdin: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .current_dir(common::workspace_file(""))
+        .args(line.split(' '))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn kwctl_run_command_lines_work_unchanged() {
+    real_policy_path();
+    let harness = host_test_in_workspace(
+        "run --policy policy.wasm --request test_data/requests/check-privileged.json \
+         --settings-json {\"defaults\":{\"enforce\":\"baseline\"}}",
+        b"",
+    );
+    assert!(harness.status.success(), "{}", stderr(&harness));
+    let expected = stdout_lines(&harness);
+    assert!(expected[0].contains(r#""allowed":false"#), "{expected:?}");
+    let settings = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(settings.path(), "defaults:\n  enforce: baseline\n").unwrap();
+    let settings = path_str(settings.path()).to_string();
+    // As kwctl's documentation and policy repositories' e2e.bats write them.
+    for line in [
+        "run policy.wasm -r test_data/requests/check-privileged.json --settings-json {\"defaults\":{\"enforce\":\"baseline\"}}".to_string(),
+        "run --request-path test_data/requests/check-privileged.json --settings-json {\"defaults\":{\"enforce\":\"baseline\"}} file://policy.wasm".to_string(),
+        format!("run -e kubewarden --disable-wasmtime-cache -r test_data/requests/check-privileged.json --settings-path {settings} policy.wasm"),
+        format!("run policy.wasm -r test_data/requests/check-privileged.json -s {settings}"),
+    ] {
+        let output = host_test_in_workspace(&line, b"");
+        assert!(output.status.success(), "{line}: {}", stderr(&output));
+        assert_eq!(stdout_lines(&output), expected, "{line}");
+    }
+    let review = std::fs::read(common::workspace_file(
+        "test_data/requests/check-privileged.json",
+    ))
+    .unwrap();
+    let from_stdin = host_test_in_workspace(
+        "run policy.wasm -r - --settings-json {\"defaults\":{\"enforce\":\"baseline\"}}",
+        &review,
+    );
+    assert!(from_stdin.status.success(), "{}", stderr(&from_stdin));
+    assert_eq!(stdout_lines(&from_stdin), expected);
+}
+
+#[test]
+fn kwctl_sources_the_harness_cannot_run_are_refused_clearly() {
+    for (line, said) in [
+        (
+            "run https://example.com/policy.wasm -r test_data/requests/check-privileged.json",
+            "download it first",
+        ),
+        (
+            "run -e opa policy.wasm -r test_data/requests/check-privileged.json",
+            "--execution-mode opa: host-test runs kubewarden (waPC) modules only",
+        ),
+    ] {
+        let output = host_test_in_workspace(line, b"");
+        assert_eq!(output.status.code(), Some(1), "{line}");
+        assert!(
+            stderr(&output).contains(said),
+            "{line}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, ensure};
+use anyhow::{Context as _, bail, ensure};
 use clap::Args;
 use serde_json::Value;
 
@@ -50,7 +50,7 @@ pub struct ModuleArgs {
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory: Option<u32>,
     /// Compile the module even when the compiled-module cache holds it, and store nothing.
-    #[arg(long)]
+    #[arg(long, visible_alias = "disable-wasmtime-cache")]
     pub no_cache: bool,
 }
 
@@ -61,7 +61,7 @@ pub struct SettingsArgs {
     pub settings_json: Option<String>,
     /// A file with the policy settings, JSON or YAML (PSA's PodSecurityConfiguration and the
     /// policy's own keys).
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 's', long, value_name = "FILE")]
     pub settings_path: Option<PathBuf>,
 }
 
@@ -83,6 +83,19 @@ pub fn parse_timeout(text: &str) -> Result<f64, String> {
         Ok(timeout) if !timeout.is_zero() => Ok(seconds),
         _ => Err("the timeout must be a positive number of seconds".to_string()),
     }
+}
+
+/// The module location in `given`, which may be written as kwctl takes it: `file://PATH` is the
+/// file PATH; `registry://…` is kept; kwctl's other sources (`https://`, a SHA prefix of its store)
+/// are refused as such, not taken for files.
+pub fn policy_location(given: &str) -> anyhow::Result<&str> {
+    if let Some(path) = given.strip_prefix("file://") {
+        return Ok(path);
+    }
+    if given.starts_with("http://") || given.starts_with("https://") {
+        bail!("{given}: host-test loads a module from a file or registry://; download it first");
+    }
+    Ok(given)
 }
 
 /// A loaded policy: the compiled module and the metadata embedded in it, if any.
@@ -136,6 +149,22 @@ pub fn load_policy(location: &str, args: &ModuleArgs) -> anyhow::Result<LoadedPo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_may_be_written_as_kwctl_takes_it() {
+        assert_eq!(policy_location("policy.wasm").unwrap(), "policy.wasm");
+        assert_eq!(
+            policy_location("file:///tmp/p.wasm").unwrap(),
+            "/tmp/p.wasm"
+        );
+        assert_eq!(policy_location("file://p.wasm").unwrap(), "p.wasm");
+        assert_eq!(
+            policy_location("registry://ghcr.io/o/p:v1").unwrap(),
+            "registry://ghcr.io/o/p:v1"
+        );
+        let error = policy_location("https://example.com/p.wasm").unwrap_err();
+        assert!(error.to_string().contains("download it first"), "{error}");
+    }
 
     #[test]
     fn the_timeout_is_a_positive_number_of_seconds() {

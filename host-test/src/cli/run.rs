@@ -6,26 +6,47 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use anyhow::{Context as _, bail};
 use clap::Args;
 
-use super::policy::{ModuleArgs, SettingsArgs, load_policy};
+use super::policy::{ModuleArgs, SettingsArgs, load_policy, policy_location};
 use crate::run::input::{read_admission_request, request_files};
 use crate::run::request::body_too_large;
 use crate::{AdmissionResponse, PolicyEvaluator};
 
+/// `host-test run`'s arguments: a `kwctl run` command line works unchanged (the policy as the
+/// positional argument, `-r`/`--request-path`, `-s`/`--settings-path`, `--settings-json`,
+/// `-e kubewarden`, `--disable-wasmtime-cache`), and so does the harness's own (`--policy`,
+/// `--request`, repeatable).
 #[derive(Args)]
 pub struct RunArgs {
-    /// The policy module: a .wasm file or registry://HOST/REPOSITORY:TAG.
-    #[arg(long, value_name = "FILE.wasm|registry://…")]
-    pub policy: String,
+    /// The policy module: a .wasm file (also as `file://…`) or registry://HOST/REPOSITORY:TAG.
+    #[arg(long, value_name = "FILE.wasm|registry://…", conflicts_with = "uri")]
+    pub policy: Option<String>,
+    /// The policy module, given as kwctl takes it: what --policy takes.
+    #[arg(
+        value_name = "POLICY",
+        required_unless_present = "policy",
+        conflicts_with = "policy"
+    )]
+    pub uri: Option<String>,
     #[command(flatten)]
     pub module: ModuleArgs,
-    /// An AdmissionReview or AdmissionRequest, JSON or YAML; a directory means all its
-    /// *.json, *.yaml and *.yml files, sorted by name. Repeatable.
-    #[arg(long, value_name = "FILE", required = true)]
+    /// An AdmissionReview or AdmissionRequest, JSON or YAML; `-` is standard input; a directory
+    /// means all its *.json, *.yaml and *.yml files, sorted by name. Repeatable.
+    #[arg(
+        short = 'r',
+        long,
+        visible_alias = "request-path",
+        value_name = "FILE",
+        required = true
+    )]
     pub request: Vec<PathBuf>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// kwctl's choice of runtime; host-test runs kubewarden (waPC) modules only.
+    #[arg(short = 'e', long, value_name = "MODE", value_parser = ["kubewarden", "opa", "gatekeeper", "wasi"])]
+    pub execution_mode: Option<String>,
     /// `json`: one AdmissionResponse line per request, as kwctl prints; `summary`: one line per
     /// file with its name, verdict and message, for people.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
@@ -35,6 +56,18 @@ pub struct RunArgs {
     pub show_metadata: bool,
 }
 
+impl RunArgs {
+    /// Where the module is, from `--policy` or the positional argument.
+    pub fn location(&self) -> anyhow::Result<&str> {
+        let given = self
+            .policy
+            .as_deref()
+            .or(self.uri.as_deref())
+            .context("no policy module given")?;
+        policy_location(given)
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
     Json,
@@ -42,6 +75,14 @@ pub enum OutputFormat {
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let location = args.location()?;
+    if let Some(mode) = args
+        .execution_mode
+        .as_deref()
+        .filter(|mode| *mode != "kubewarden")
+    {
+        bail!("--execution-mode {mode}: host-test runs kubewarden (waPC) modules only");
+    }
     let settings = args.settings.read()?;
     // Read every request before evaluating any, so a broken file fails the run before any output.
     let mut requests = Vec::new();
@@ -54,7 +95,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             requests.push((file, request));
         }
     }
-    let policy = load_policy(&args.policy, &args.module)?;
+    let policy = load_policy(location, &args.module)?;
     if args.show_metadata {
         match &policy.metadata {
             Some(metadata) => tracing::info!("metadata {}", metadata.to_section_json()),
@@ -106,4 +147,73 @@ fn write_summary(
         write!(out, "  [warning: {warning}]")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(line: &str) -> Result<RunArgs, clap::Error> {
+        let words = std::iter::once("run").chain(line.split_whitespace());
+        Command::try_parse_from(words).map(|command| command.run)
+    }
+
+    #[test]
+    fn kwctl_run_command_lines_are_taken_unchanged() {
+        let args = parse("annotated-policy.wasm -r test_data/x.json").unwrap();
+        assert_eq!(args.location().unwrap(), "annotated-policy.wasm");
+        assert_eq!(args.request, [PathBuf::from("test_data/x.json")]);
+
+        let args = parse(
+            r#"--request-path x.json --settings-json {"defaults":{}} registry://ghcr.io/o/p:v1"#,
+        )
+        .unwrap();
+        assert_eq!(args.location().unwrap(), "registry://ghcr.io/o/p:v1");
+        assert_eq!(
+            args.settings.settings_json.as_deref(),
+            Some(r#"{"defaults":{}}"#)
+        );
+
+        let args =
+            parse("-r - -s settings.yaml -e kubewarden --disable-wasmtime-cache file:///p.wasm")
+                .unwrap();
+        assert_eq!(args.location().unwrap(), "/p.wasm");
+        assert_eq!(args.request, [PathBuf::from("-")]);
+        assert_eq!(
+            args.settings.settings_path,
+            Some(PathBuf::from("settings.yaml"))
+        );
+        assert!(args.module.no_cache);
+    }
+
+    #[test]
+    fn the_harness_own_command_lines_still_work() {
+        let args =
+            parse("--policy p.wasm --request a.json --request dir --settings-path s.yaml").unwrap();
+        assert_eq!(args.location().unwrap(), "p.wasm");
+        assert_eq!(
+            args.request,
+            [PathBuf::from("a.json"), PathBuf::from("dir")]
+        );
+    }
+
+    #[test]
+    fn the_policy_is_given_once() {
+        for refused in [
+            "--request a.json",
+            "--policy p.wasm --request a.json q.wasm",
+            "p.wasm",
+            "p.wasm -r a.json -e lua",
+        ] {
+            assert!(parse(refused).is_err(), "{refused}");
+        }
+    }
 }

@@ -16,10 +16,16 @@ pub fn parse_document(text: &str) -> anyhow::Result<Value> {
     }
 }
 
-/// Reads and parses a JSON or YAML file.
+/// The path that names standard input, as in kwctl's `--request-path -`.
+pub const STANDARD_INPUT: &str = "-";
+
+/// Reads and parses a JSON or YAML file, or standard input for [`STANDARD_INPUT`].
 pub fn read_document(path: &Path) -> anyhow::Result<Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = if path == Path::new(STANDARD_INPUT) {
+        std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
     parse_document(&text).with_context(|| format!("cannot parse {}", path.display()))
 }
 
@@ -43,8 +49,8 @@ pub fn admission_request(document: Value) -> anyhow::Result<Value> {
     bail!("not an AdmissionReview or AdmissionRequest: it has no request, uid, kind or operation")
 }
 
-/// The request files `path` names: the file itself, or every `*.json`/`*.yaml`/`*.yml` file in the
-/// directory, sorted by name.
+/// The request files `path` names: the file itself (`-` is standard input), or every
+/// `*.json`/`*.yaml`/`*.yml` file in the directory, sorted by name.
 pub fn request_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
