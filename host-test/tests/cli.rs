@@ -1,32 +1,15 @@
-//! The `host-test` command line, with canned policies and the real policy module.
+//! `host-test run` on the command line: requests, settings, errors, and what goes to standard
+//! output and standard error.
 
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 
 use common::{
-    VALID_SETTINGS, ValidateBehaviour, canned_policy, host_test, path_str, psa_corpus,
-    real_policy_path, stderr, write_policy,
+    VALID_SETTINGS, ValidateBehaviour, canned_policy, denying_policy, host_test, path_str,
+    psa_corpus, real_policy_path, stderr, stdout_lines, write_policy,
 };
 use serde_json::{Value, json};
-
-fn stdout_lines(output: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-fn denying_policy(dir: &Path, message: &str) -> String {
-    let answer = json!({"accepted": false, "message": message, "code": 403}).to_string();
-    let policy = write_policy(
-        dir,
-        "deny.wasm",
-        &canned_policy(VALID_SETTINGS, ValidateBehaviour::Answer(&answer)),
-    );
-    path_str(&policy).to_string()
-}
 
 #[test]
 fn run_prints_one_response_per_request_in_order() {
@@ -227,95 +210,6 @@ fn run_evaluates_a_review_with_the_real_policy() {
     assert_eq!(response["allowed"], true, "{response}");
 }
 
-/// A corpus with one pass and one fail fixture copied from the real one.
-fn small_corpus(dir: &Path) -> std::path::PathBuf {
-    let corpus = dir.join("corpus");
-    for (from, to) in [
-        (
-            "restricted/v1.37/pass/base.yaml",
-            "restricted/v1.37/pass/base.yaml",
-        ),
-        (
-            "restricted/v1.37/fail/procmount_restricted0.yaml",
-            "restricted/v1.37/fail/procmount_restricted0.yaml",
-        ),
-    ] {
-        let to = corpus.join(to);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(psa_corpus().join(from), to).unwrap();
-    }
-    corpus
-}
-
-#[test]
-fn conformance_reports_each_disagreement_and_a_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = small_corpus(dir.path());
-    // Denies everything with the procMount message: right for the fail fixture only.
-    let policy = denying_policy(dir.path(), "forbidden procMount");
-    let output = host_test(&[
-        "conformance",
-        "--policy",
-        &policy,
-        "--corpus",
-        path_str(&corpus),
-    ]);
-    assert!(!output.status.success());
-    assert_eq!(
-        stdout_lines(&output),
-        [
-            r#"FAIL restricted/v1.37/pass/base.yaml: expected allowed, got denied: "forbidden procMount""#,
-            "1 passed, 1 failed",
-        ]
-    );
-}
-
-#[test]
-fn conformance_exits_zero_when_all_agree() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus/baseline/v1.0/fail");
-    std::fs::create_dir_all(&corpus).unwrap();
-    std::fs::copy(
-        psa_corpus().join("baseline/v1.0/fail/hostports0.yaml"),
-        corpus.join("hostports0.yaml"),
-    )
-    .unwrap();
-    let policy = denying_policy(dir.path(), "forbidden hostPort 80");
-    let output = host_test(&[
-        "conformance",
-        "--policy",
-        &policy,
-        "--corpus",
-        path_str(&dir.path().join("corpus")),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stdout_lines(&output), ["1 passed, 0 failed"]);
-}
-
-#[test]
-fn conformance_allows_the_minimal_pods_with_the_real_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    for level in ["baseline", "restricted"] {
-        let to = corpus.join(level).join("v1.37/pass");
-        std::fs::create_dir_all(&to).unwrap();
-        std::fs::copy(
-            psa_corpus().join(level).join("v1.37/pass/base.yaml"),
-            to.join("base.yaml"),
-        )
-        .unwrap();
-    }
-    let output = host_test(&[
-        "conformance",
-        "--policy",
-        path_str(&real_policy_path()),
-        "--corpus",
-        path_str(&corpus),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stdout_lines(&output), ["2 passed, 0 failed"]);
-}
-
 #[test]
 fn guest_output_goes_to_stderr_and_stdout_keeps_only_responses() {
     // wapc_init prints through WASI fd_write on stdout; every call then accepts.
@@ -424,140 +318,4 @@ fn diagnostics_go_to_stderr_at_the_level_host_test_log_sets() {
         stderr(&unreadable)
     );
     assert!(stderr(&unreadable).contains("host-test: evaluated request u in "));
-}
-
-#[test]
-fn run_warns_when_policy_server_would_refuse_the_body_and_still_evaluates_as_kwctl_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let policy = denying_policy(dir.path(), "no");
-    let mut request: Value = serde_json::from_str(&common::admission_request_json("big")).unwrap();
-    request["object"] = json!({"metadata": {"annotations": {"a": "x".repeat(3 << 20)}}});
-    std::fs::write(dir.path().join("big.json"), request.to_string()).unwrap();
-    std::fs::write(
-        dir.path().join("small.json"),
-        common::admission_request_json("small"),
-    )
-    .unwrap();
-    let output = host_test(&[
-        "run",
-        "--policy",
-        &policy,
-        "--request",
-        path_str(&dir.path().join("big.json")),
-        "--request",
-        path_str(&dir.path().join("small.json")),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(stdout_lines(&output).len(), 2, "both are evaluated");
-    let warnings: Vec<String> = stderr(&output)
-        .lines()
-        .filter(|line| line.starts_with("host-test: warning: "))
-        .map(str::to_string)
-        .collect();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].contains("big.json: policy-server would refuse this request with HTTP 413")
-            && warnings[0].contains("over the 2097152-byte (2 MiB) body limit"),
-        "{warnings:?}"
-    );
-}
-
-#[test]
-fn run_refuses_a_request_without_user_info_as_kwctl_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let policy = denying_policy(dir.path(), "no");
-    let mut request: Value = serde_json::from_str(&common::admission_request_json("u")).unwrap();
-    request.as_object_mut().unwrap().remove("userInfo");
-    std::fs::write(dir.path().join("no-user.json"), request.to_string()).unwrap();
-    let output = host_test(&[
-        "run",
-        "--policy",
-        &policy,
-        "--request",
-        path_str(&dir.path().join("no-user.json")),
-    ]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    assert!(
-        stderr(&output).contains(
-            "no-user.json: kwctl and policy-server refuse it (policy-server with HTTP 422): \
-             cannot build AdmissionRequest object from given input: missing field `userInfo`"
-        ),
-        "{}",
-        stderr(&output)
-    );
-}
-
-/// `host-test` run from the workspace root with `line` split on spaces, standard input `stdin`.
-fn host_test_in_workspace(line: &str, stdin: &[u8]) -> Output {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
-        .current_dir(common::workspace_file(""))
-        .args(line.split(' '))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-#[test]
-fn kwctl_run_command_lines_work_unchanged() {
-    real_policy_path();
-    let harness = host_test_in_workspace(
-        "run --policy policy.wasm --request test_data/requests/check-privileged.json \
-         --settings-json {\"defaults\":{\"enforce\":\"baseline\"}}",
-        b"",
-    );
-    assert!(harness.status.success(), "{}", stderr(&harness));
-    let expected = stdout_lines(&harness);
-    assert!(expected[0].contains(r#""allowed":false"#), "{expected:?}");
-    let settings = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(settings.path(), "defaults:\n  enforce: baseline\n").unwrap();
-    let settings = path_str(settings.path()).to_string();
-    // As kwctl's documentation and policy repositories' e2e.bats write them.
-    for line in [
-        "run policy.wasm -r test_data/requests/check-privileged.json --settings-json {\"defaults\":{\"enforce\":\"baseline\"}}".to_string(),
-        "run --request-path test_data/requests/check-privileged.json --settings-json {\"defaults\":{\"enforce\":\"baseline\"}} file://policy.wasm".to_string(),
-        format!("run -e kubewarden --disable-wasmtime-cache -r test_data/requests/check-privileged.json --settings-path {settings} policy.wasm"),
-        format!("run policy.wasm -r test_data/requests/check-privileged.json -s {settings}"),
-    ] {
-        let output = host_test_in_workspace(&line, b"");
-        assert!(output.status.success(), "{line}: {}", stderr(&output));
-        assert_eq!(stdout_lines(&output), expected, "{line}");
-    }
-    let review = std::fs::read(common::workspace_file(
-        "test_data/requests/check-privileged.json",
-    ))
-    .unwrap();
-    let from_stdin = host_test_in_workspace(
-        "run policy.wasm -r - --settings-json {\"defaults\":{\"enforce\":\"baseline\"}}",
-        &review,
-    );
-    assert!(from_stdin.status.success(), "{}", stderr(&from_stdin));
-    assert_eq!(stdout_lines(&from_stdin), expected);
-}
-
-#[test]
-fn kwctl_sources_the_harness_cannot_run_are_refused_clearly() {
-    for (line, said) in [
-        (
-            "run https://example.com/policy.wasm -r test_data/requests/check-privileged.json",
-            "download it first",
-        ),
-        (
-            "run -e opa policy.wasm -r test_data/requests/check-privileged.json",
-            "--execution-mode opa: host-test runs kubewarden (waPC) modules only",
-        ),
-    ] {
-        let output = host_test_in_workspace(line, b"");
-        assert_eq!(output.status.code(), Some(1), "{line}");
-        assert!(
-            stderr(&output).contains(said),
-            "{line}: {}",
-            stderr(&output)
-        );
-    }
 }

@@ -171,3 +171,22 @@ pub fn stderr(output: &Output) -> String {
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
 }
+
+pub fn stdout_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A canned policy that denies every request with `message` and code 403; its path.
+pub fn denying_policy(dir: &Path, message: &str) -> String {
+    let answer =
+        serde_json::json!({"accepted": false, "message": message, "code": 403}).to_string();
+    let policy = write_policy(
+        dir,
+        "deny.wasm",
+        &canned_policy(VALID_SETTINGS, ValidateBehaviour::Answer(&answer)),
+    );
+    path_str(&policy).to_string()
+}
