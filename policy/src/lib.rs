@@ -16,6 +16,34 @@ pub extern "C" fn wapc_init() {
         "protocol_version",
         kubewarden_policy_sdk::protocol_version_guest,
     );
+    guest::register_function("pod_security_checks", pod_security_checks);
+}
+
+/// One check of the registry, as `pod_security_checks` lists it.
+#[derive(Serialize)]
+struct CheckEntry {
+    id: &'static str,
+    level: &'static str,
+    /// The minor versions its variants start at.
+    versions: Vec<u32>,
+    /// Baseline checks it replaces at restricted, by the variant that starts at `versions[i]`.
+    overrides: Vec<&'static [&'static str]>,
+}
+
+/// Not part of Kubewarden's protocol (policy-server never calls it): the check registry as data,
+/// so tools that run the module learn the checks from the module itself, as the harness's
+/// conformance run learns the fixture prefixes.
+fn pod_security_checks(_: &[u8]) -> CallResult {
+    let entries: Vec<CheckEntry> = pod_security_rules::checks::REGISTRY
+        .iter()
+        .map(|check| CheckEntry {
+            id: check.id,
+            level: check.level.as_str(),
+            versions: check.versions.iter().map(|v| v.minimum_minor).collect(),
+            overrides: check.versions.iter().map(|v| v.overrides).collect(),
+        })
+        .collect();
+    Ok(serde_json::to_vec(&entries)?)
 }
 
 /// The same payload in parts, read only to say which part of an unreadable payload is wrong.
@@ -109,6 +137,22 @@ fn validate_settings(payload: &[u8]) -> CallResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_registry_is_listed_as_data() {
+        let listed: serde_json::Value =
+            serde_json::from_slice(&pod_security_checks(b"").unwrap()).unwrap();
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), pod_security_rules::checks::REGISTRY.len());
+        let sysctls = listed.iter().find(|check| check["id"] == "sysctls").unwrap();
+        assert_eq!(sysctls["level"], "baseline");
+        assert_eq!(sysctls["versions"], serde_json::json!([0, 27, 29, 32, 37]));
+        let volumes = listed
+            .iter()
+            .find(|check| check["id"] == "restrictedVolumes")
+            .unwrap();
+        assert_eq!(volumes["overrides"], serde_json::json!([["hostPathVolumes"]]));
+    }
 
     /// The response reads back as the SDK's `ValidationResponse`, field for field.
     #[test]
