@@ -144,14 +144,20 @@ mod tests {
             serde_json::from_slice(&pod_security_checks(b"").unwrap()).unwrap();
         let listed = listed.as_array().unwrap();
         assert_eq!(listed.len(), pod_security_rules::checks::REGISTRY.len());
-        let sysctls = listed.iter().find(|check| check["id"] == "sysctls").unwrap();
+        let sysctls = listed
+            .iter()
+            .find(|check| check["id"] == "sysctls")
+            .unwrap();
         assert_eq!(sysctls["level"], "baseline");
         assert_eq!(sysctls["versions"], serde_json::json!([0, 27, 29, 32, 37]));
         let volumes = listed
             .iter()
             .find(|check| check["id"] == "restrictedVolumes")
             .unwrap();
-        assert_eq!(volumes["overrides"], serde_json::json!([["hostPathVolumes"]]));
+        assert_eq!(
+            volumes["overrides"],
+            serde_json::json!([["hostPathVolumes"]])
+        );
     }
 
     /// The response reads back as the SDK's `ValidationResponse`, field for field.
