@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|payload: &[u8]| {
-    let verdict = restricted_pod_policy::evaluate(payload);
+    let verdict = restricted_pod_policy::verdict_for(payload);
     if verdict.allowed {
         assert!(
             verdict.message.is_none() && verdict.code.is_none(),

@@ -5,7 +5,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use pod_security_rules::{Settings, review};
+use pod_security_rules::{Settings, validate_json};
 use serde_json::{Map, Value, json};
 
 #[derive(Arbitrary, Debug)]
@@ -195,7 +195,7 @@ fn verdict_at(level: &str, version: &str, pod: &Value) -> pod_security_rules::Ve
     .unwrap();
     let request = json!({"uid": "f", "kind": {"kind": "Pod"}, "operation": "CREATE", "namespace": "n",
                          "userInfo": {"username": "u"}, "object": pod});
-    review(&serde_json::to_vec(&request).unwrap(), &settings)
+    validate_json(&serde_json::to_vec(&request).unwrap(), &settings)
 }
 
 fuzz_target!(|fuzzed: FuzzPod| {

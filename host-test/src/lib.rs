@@ -7,6 +7,11 @@
 //!
 //! [`cli`] holds the commands of the `host-test` binary, on top of both.
 
+/// The allocator for every binary and test of the harness: `check`'s workers allocate a document's
+/// values per object on each core, where glibc's allocator contends (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod check;

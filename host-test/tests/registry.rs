@@ -135,6 +135,7 @@ fn sha256_digest(bytes: &[u8]) -> String {
 /// The manifest as the registry stores it, fetched with the OCI client directly.
 fn raw_manifest(location: &str) -> Value {
     let reference = host_test::ship::registry::parse_reference(location).unwrap();
+    host_test::ship::registry::install_tls_provider();
     let client = oci_client::Client::new(oci_client::client::ClientConfig {
         protocol: oci_client::client::ClientProtocol::Http,
         ..Default::default()

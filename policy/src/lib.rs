@@ -3,7 +3,7 @@
 
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
-use pod_security_rules::{RequestWithSettings, Settings, Verdict, review, review_request, strict};
+use pod_security_rules::{RequestWithSettings, Settings, Verdict, strict, validate_json};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -16,6 +16,34 @@ pub extern "C" fn wapc_init() {
         "protocol_version",
         kubewarden_policy_sdk::protocol_version_guest,
     );
+    guest::register_function("pod_security_checks", pod_security_checks);
+}
+
+/// One check of the registry, as `pod_security_checks` lists it.
+#[derive(Serialize)]
+struct CheckEntry {
+    id: &'static str,
+    level: &'static str,
+    /// The minor versions its variants start at.
+    versions: Vec<u32>,
+    /// Baseline checks it replaces at restricted, by the variant that starts at `versions[i]`.
+    overrides: Vec<&'static [&'static str]>,
+}
+
+/// Not part of Kubewarden's protocol (policy-server never calls it): the check registry as data,
+/// so tools that run the module learn the checks from the module itself, as the harness's
+/// conformance run learns the fixture prefixes.
+fn pod_security_checks(_: &[u8]) -> CallResult {
+    let entries: Vec<CheckEntry> = pod_security_rules::checks::REGISTRY
+        .iter()
+        .map(|check| CheckEntry {
+            id: check.id,
+            level: check.level.as_str(),
+            versions: check.versions.iter().map(|v| v.minimum_minor).collect(),
+            overrides: check.versions.iter().map(|v| v.overrides).collect(),
+        })
+        .collect();
+    Ok(serde_json::to_vec(&entries)?)
 }
 
 /// The same payload in parts, read only to say which part of an unreadable payload is wrong.
@@ -29,17 +57,17 @@ struct RawPayload<'a> {
 
 /// The `validate` operation: a payload in, a `ValidationResponse` out, as the module answers it.
 pub fn validate(payload: &[u8]) -> CallResult {
-    Ok(serde_json::to_vec(&validation_response(&evaluate(
+    Ok(serde_json::to_vec(&validation_response(&verdict_for(
         payload,
     )))?)
 }
 
-/// Evaluates a `validate` payload; every failure becomes a rejection, never a guest error.
-pub fn evaluate(payload: &[u8]) -> Verdict {
+/// The verdict on a `validate` payload; every failure becomes a rejection, never a guest error.
+pub fn verdict_for(payload: &[u8]) -> Verdict {
     // What policy-server sends: the AdmissionRequest and the policy's settings, read in one pass.
     match RequestWithSettings::read(payload) {
         Ok(read) => match read_settings(read.settings) {
-            Ok(settings) => review_request(read.request, &settings),
+            Ok(settings) => pod_security_rules::validate(read.request, &settings),
             Err(rejection) => rejection,
         },
         Err(_) => explain_unreadable(payload),
@@ -63,14 +91,14 @@ fn explain_unreadable(payload: &[u8]) -> Verdict {
         }
     };
     match read_settings(payload.settings) {
-        Ok(settings) => review(payload.request.get().as_bytes(), &settings),
+        Ok(settings) => validate_json(payload.request.get().as_bytes(), &settings),
         Err(rejection) => rejection,
     }
 }
 
-/// Kubewarden's `ValidationResponse`, written from the verdict as it stands. The SDK's type holds a
-/// `HashMap`, and building and hashing one per response cost about 1 µs of a warm call (9.4 → 8.4);
-/// the JSON is the same (a test reads it back as the SDK's type).
+/// Kubewarden's `ValidationResponse`, written from the verdict as it stands rather than through the
+/// SDK's type, which would build and hash a `HashMap` per response (docs/performance.md); the JSON
+/// is the same (a test reads it back as the SDK's type).
 #[derive(Serialize)]
 struct ValidationResponse<'a> {
     accepted: bool,
@@ -109,6 +137,28 @@ fn validate_settings(payload: &[u8]) -> CallResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_registry_is_listed_as_data() {
+        let listed: serde_json::Value =
+            serde_json::from_slice(&pod_security_checks(b"").unwrap()).unwrap();
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), pod_security_rules::checks::REGISTRY.len());
+        let sysctls = listed
+            .iter()
+            .find(|check| check["id"] == "sysctls")
+            .unwrap();
+        assert_eq!(sysctls["level"], "baseline");
+        assert_eq!(sysctls["versions"], serde_json::json!([0, 27, 29, 32, 37]));
+        let volumes = listed
+            .iter()
+            .find(|check| check["id"] == "restrictedVolumes")
+            .unwrap();
+        assert_eq!(
+            volumes["overrides"],
+            serde_json::json!([["hostPathVolumes"]])
+        );
+    }
 
     /// The response reads back as the SDK's `ValidationResponse`, field for field.
     #[test]

@@ -85,6 +85,12 @@ pub struct RegistryClient {
     runtime: tokio::runtime::Runtime,
 }
 
+/// Installs ring as the process's TLS provider, which every registry client needs before it is
+/// built; later calls find it installed.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl RegistryClient {
     pub fn new(insecure: bool, auth: RegistryAuth) -> anyhow::Result<Self> {
         let protocol = if insecure {
@@ -92,6 +98,7 @@ impl RegistryClient {
         } else {
             ClientProtocol::Https
         };
+        install_tls_provider();
         // A registry that stops answering fails the command instead of hanging it.
         let client = Client::new(ClientConfig {
             protocol,

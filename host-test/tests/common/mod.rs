@@ -118,15 +118,20 @@ pub fn write_policy(dir: &Path, name: &str, wat: &str) -> PathBuf {
     path
 }
 
-/// The real policy module at the workspace root; a test that needs it fails without it.
-pub fn real_policy_path() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy.wasm");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `make policy` first",
-        path.display()
-    );
+/// A file `make` builds before the tests. Without it the whole test run stops at once with one
+/// line, rather than every test that needs it failing on its own (as after a bare `cargo test`).
+fn built_by_make(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name);
+    if !path.is_file() {
+        eprintln!("{name} is missing: run `make test`, which builds the module before the tests");
+        std::process::exit(2);
+    }
     path
+}
+
+/// The real policy module at the workspace root.
+pub fn real_policy_path() -> PathBuf {
+    built_by_make("policy.wasm")
 }
 
 /// The Pod Security Admission fixture corpus shared beside the workspace.
@@ -140,15 +145,9 @@ pub fn psa_corpus() -> PathBuf {
     path
 }
 
-/// `make policy`'s annotated module at the workspace root; a test that needs it fails without it.
+/// `make policy`'s annotated module at the workspace root.
 pub fn real_annotated_policy_path() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../annotated-policy.wasm");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `make policy` first",
-        path.display()
-    );
-    path
+    built_by_make("annotated-policy.wasm")
 }
 
 /// A file of the workspace, such as `metadata.yml`.

@@ -2,9 +2,6 @@
 
 use std::fmt;
 
-/// The newest policy version the checks define; newer requested versions are clamped to it.
-pub const NEWEST_MINOR: u32 = 37;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     Privileged,
@@ -61,15 +58,6 @@ impl Version {
         }
         minor.parse().ok().map(Version::V1)
     }
-
-    /// The minor version whose checks apply: `latest` and anything newer than the newest defined
-    /// version mean the newest.
-    pub fn effective_minor(self) -> u32 {
-        match self {
-            Version::Latest => NEWEST_MINOR,
-            Version::V1(minor) => minor.min(NEWEST_MINOR),
-        }
-    }
 }
 
 impl fmt::Display for Version {
@@ -81,14 +69,16 @@ impl fmt::Display for Version {
     }
 }
 
-/// A level at a version, written `level:version` in messages (`restricted:latest`, `baseline:v1.25`).
+/// A level at a version, written `level:version` in messages (`restricted:latest`, `baseline:v1.25`);
+/// PSA's `LevelVersion`. Which variant of each check a version means is the registry's business
+/// ([`crate::checks::effective_minor`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Policy {
+pub struct LevelVersion {
     pub level: Level,
     pub version: Version,
 }
 
-impl fmt::Display for Policy {
+impl fmt::Display for LevelVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.level, self.version)
     }
@@ -111,15 +101,8 @@ mod tests {
     }
 
     #[test]
-    fn newer_versions_clamp_to_the_newest() {
-        assert_eq!(Version::V1(99).effective_minor(), NEWEST_MINOR);
-        assert_eq!(Version::Latest.effective_minor(), NEWEST_MINOR);
-        assert_eq!(Version::V1(25).effective_minor(), 25);
-    }
-
-    #[test]
-    fn policies_print_as_configured() {
-        let policy = Policy {
+    fn level_versions_print_as_configured() {
+        let policy = LevelVersion {
             level: Level::Baseline,
             version: Version::V1(99),
         };

@@ -17,7 +17,7 @@ pub mod settings;
 pub mod strict;
 mod verdict;
 
-pub use admission::{AdmissionRequest, RequestWithSettings, review, review_request};
-pub use level::{Level, Policy, Version};
+pub use admission::{AdmissionRequest, RequestWithSettings, validate, validate_json};
+pub use level::{Level, LevelVersion, Version};
 pub use settings::{Settings, SettingsError};
 pub use verdict::Verdict;

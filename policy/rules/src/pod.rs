@@ -390,21 +390,38 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 #[derive(Debug, Default)]
 pub struct Annotations<'a>(BTreeMap<Text<'a>, Text<'a>>);
 
-/// Prefixes of the annotation keys some check reads.
-const READ_ANNOTATION_PREFIXES: [&str; 3] = [
-    "seccomp.security.alpha.kubernetes.io/",
+/// The annotations (keys or key prefixes) the checks declare they read; the registry's tests keep
+/// this list equal to their declarations.
+pub(crate) const READ_ANNOTATIONS: [&str; 3] = [
+    "seccomp.security.alpha.kubernetes.io/pod",
     "container.seccomp.security.alpha.kubernetes.io/",
     "container.apparmor.security.beta.kubernetes.io/",
 ];
 
+fn is_read(key: &str) -> bool {
+    READ_ANNOTATIONS.iter().any(|read| key.starts_with(read))
+}
+
 impl<'a> Annotations<'a> {
-    /// The value of a read annotation; `None` for one no check reads, as for one not set.
+    /// The value of an annotation a check declares; asking for another is a bug the tests catch.
     pub fn get(&self, key: &str) -> Option<&str> {
+        debug_assert!(
+            is_read(key),
+            "{key}: declare it in the check's `annotations`"
+        );
         self.0.get(key).map(|value| &**value)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(key, value)| (&**key, &**value))
+    /// The annotations whose key starts with `prefix`, which a check declares.
+    pub fn with_prefix<'s>(&'s self, prefix: &'s str) -> impl Iterator<Item = (&'s str, &'s str)> {
+        debug_assert!(
+            is_read(prefix),
+            "{prefix}: declare it in the check's `annotations`"
+        );
+        self.0
+            .iter()
+            .map(|(key, value)| (&**key, &**value))
+            .filter(move |(key, _)| key.starts_with(prefix))
     }
 }
 
@@ -422,10 +439,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Annotations<'a> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Annotations<'a>, A::Error> {
                 let mut read = BTreeMap::new();
                 while let Some(key) = map.next_key::<Text<'a>>()? {
-                    if READ_ANNOTATION_PREFIXES
-                        .iter()
-                        .any(|prefix| key.starts_with(prefix))
-                    {
+                    if is_read(&key) {
                         let value = map.next_value()?;
                         read.insert(key, value);
                     } else {

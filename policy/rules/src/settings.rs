@@ -3,9 +3,13 @@
 //! the policy's own keys. Anything unknown, misspelled or invalid is refused: a typo must never
 //! weaken enforcement silently.
 
-use crate::level::{Level, Policy, Version};
+mod introspect;
+
+use crate::level::{Level, LevelVersion, Version};
 use crate::runtime_access::{self, RuntimeAccessSettings};
-use serde_json::{Map, Value};
+use crate::strict;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
 pub const API_VERSION: &str = "pod-security.admission.config.k8s.io/v1";
@@ -13,10 +17,10 @@ pub const KIND: &str = "PodSecurityConfiguration";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub enforce: Policy,
+    pub enforce: LevelVersion,
     /// `None` when off (unset, or level `privileged`).
-    pub audit: Option<Policy>,
-    pub warn: Option<Policy>,
+    pub audit: Option<LevelVersion>,
+    pub warn: Option<LevelVersion>,
     pub exemptions: Exemptions,
     pub pod_controllers: ControllerMode,
     pub runtime_access: RuntimeAccessSettings,
@@ -41,7 +45,7 @@ pub enum ControllerMode {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            enforce: Policy {
+            enforce: LevelVersion {
                 level: Level::Restricted,
                 version: Version::Latest,
             },
@@ -65,114 +69,277 @@ impl fmt::Display for SettingsError {
 
 impl std::error::Error for SettingsError {}
 
-const TOP_LEVEL_KEYS: &[&str] = &[
-    "apiVersion",
-    "kind",
-    "defaults",
-    "exemptions",
-    "podControllers",
-    "runtimeAccess",
-];
-const DEFAULTS_KEYS: &[&str] = &[
-    "enforce",
-    "enforce-version",
-    "audit",
-    "audit-version",
-    "warn",
-    "warn-version",
-];
-const EXEMPTIONS_KEYS: &[&str] = &["usernames", "namespaces", "runtimeClasses"];
-const RUNTIME_ACCESS_KEYS: &[&str] = &["enabled", "extraPaths", "exemptNamespaces", "exemptImages"];
-const CONTROLLER_MODES: &[&str] = &["enforce", "warn"];
-const VERSION_FORMS: &[&str] = &["latest"];
+/// The settings as written: every key optional, unknown keys refused (with a suggestion).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Document {
+    api_version: Option<String>,
+    kind: Option<String>,
+    defaults: Option<Defaults>,
+    exemptions: Option<ExemptionsDocument>,
+    pod_controllers: Option<ControllerMode>,
+    runtime_access: Option<RuntimeAccessDocument>,
+}
+
+/// PSA's `defaults`: a level and a version per mode.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Defaults {
+    enforce: Option<Level>,
+    enforce_version: Option<Version>,
+    audit: Option<Level>,
+    audit_version: Option<Version>,
+    warn: Option<Level>,
+    warn_version: Option<Version>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ExemptionsDocument {
+    usernames: Option<Names>,
+    namespaces: Option<Names>,
+    runtime_classes: Option<Names>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RuntimeAccessDocument {
+    enabled: Option<bool>,
+    extra_paths: Option<Vec<ExtraPath>>,
+    exempt_namespaces: Option<Names>,
+    exempt_images: Option<Names>,
+}
+
+/// The keys each section of the settings accepts (`""` is the top level), read from the typed
+/// structs themselves.
+pub fn known_keys() -> [(&'static str, &'static [&'static str]); 4] {
+    [
+        ("", introspect::fields_of::<Document>()),
+        ("defaults", introspect::fields_of::<Defaults>()),
+        ("exemptions", introspect::fields_of::<ExemptionsDocument>()),
+        (
+            "runtimeAccess",
+            introspect::fields_of::<RuntimeAccessDocument>(),
+        ),
+    ]
+}
 
 impl Settings {
     pub fn from_json(bytes: &[u8]) -> Result<Self, SettingsError> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|err| SettingsError(format!("settings are not valid JSON: {err}")))?;
-        Settings::from_value(&value)
+        let document: Option<Document> = strict::from_slice(bytes).map_err(read_error)?;
+        document.map_or_else(|| Ok(Settings::default()), Settings::from_document)
     }
 
-    pub fn from_value(value: &Value) -> Result<Self, SettingsError> {
-        let root = match value {
-            Value::Null => return Ok(Settings::default()),
-            Value::Object(map) => map,
-            other => return Err(wrong_type("settings", "an object", other)),
-        };
-        check_keys("settings", root, TOP_LEVEL_KEYS)?;
-        if let Some(api_version) = optional_str(root, "apiVersion", "apiVersion")?
-            && api_version != API_VERSION
-        {
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, SettingsError> {
+        let bytes = serde_json::to_vec(value).map_err(|err| SettingsError(err.to_string()))?;
+        Settings::from_json(&bytes)
+    }
+
+    fn from_document(document: Document) -> Result<Self, SettingsError> {
+        if let Some(api_version) = document.api_version.filter(|v| v != API_VERSION) {
             return Err(SettingsError(format!(
                 "apiVersion: unsupported value {api_version:?}, expected {API_VERSION:?}"
             )));
         }
-        if let Some(kind) = optional_str(root, "kind", "kind")?
-            && kind != KIND
-        {
+        if let Some(kind) = document.kind.filter(|kind| kind != KIND) {
             return Err(SettingsError(format!(
                 "kind: unsupported value {kind:?}, expected {KIND:?}"
             )));
         }
-
         let mut settings = Settings::default();
-        if let Some(defaults) = optional_object(root, "defaults", "defaults")? {
-            check_keys("defaults", defaults, DEFAULTS_KEYS)?;
-            settings.enforce = policy(defaults, "enforce")?.unwrap_or(settings.enforce);
-            settings.audit = policy(defaults, "audit")?.filter(|p| p.level != Level::Privileged);
-            settings.warn = policy(defaults, "warn")?.filter(|p| p.level != Level::Privileged);
+        if let Some(defaults) = document.defaults {
+            let mode = |level: Option<Level>, version: Option<Version>, unset: Level| {
+                (level.is_some() || version.is_some()).then(|| LevelVersion {
+                    level: level.unwrap_or(unset),
+                    version: version.unwrap_or(Version::Latest),
+                })
+            };
+            let enforce = mode(
+                defaults.enforce,
+                defaults.enforce_version,
+                Level::Restricted,
+            );
+            settings.enforce = enforce.unwrap_or(settings.enforce);
+            // Audit and warn are off unless set, and off at `privileged`.
+            let on = |mode: &LevelVersion| mode.level != Level::Privileged;
+            settings.audit =
+                mode(defaults.audit, defaults.audit_version, Level::Privileged).filter(on);
+            settings.warn =
+                mode(defaults.warn, defaults.warn_version, Level::Privileged).filter(on);
         }
-        if let Some(exemptions) = optional_object(root, "exemptions", "exemptions")? {
-            check_keys("exemptions", exemptions, EXEMPTIONS_KEYS)?;
+        if let Some(exemptions) = document.exemptions {
             settings.exemptions = Exemptions {
-                usernames: string_list(exemptions, "exemptions", "usernames")?,
-                namespaces: string_list(exemptions, "exemptions", "namespaces")?,
-                runtime_classes: string_list(exemptions, "exemptions", "runtimeClasses")?,
+                usernames: Names::list(exemptions.usernames),
+                namespaces: Names::list(exemptions.namespaces),
+                runtime_classes: Names::list(exemptions.runtime_classes),
             };
         }
-        if let Some(runtime_access) = optional_object(root, "runtimeAccess", "runtimeAccess")? {
-            settings.runtime_access = runtime_access_settings(runtime_access)?;
-        }
-        if let Some(mode) = optional_str(root, "podControllers", "podControllers")? {
-            settings.pod_controllers = match mode {
-                "enforce" => ControllerMode::Enforce,
-                "warn" => ControllerMode::Warn,
-                other => return Err(bad_value("podControllers", other, CONTROLLER_MODES)),
+        if let Some(runtime_access) = document.runtime_access {
+            settings.runtime_access = RuntimeAccessSettings {
+                enabled: runtime_access.enabled.unwrap_or(true),
+                extra_paths: runtime_access
+                    .extra_paths
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|path| path.0)
+                    .collect(),
+                exempt_namespaces: Names::list(runtime_access.exempt_namespaces),
+                exempt_images: Names::list(runtime_access.exempt_images),
             };
+        }
+        if let Some(mode) = document.pod_controllers {
+            settings.pod_controllers = mode;
         }
         Ok(settings)
     }
 }
 
-/// Reads `MODE` and `MODE-version` from `defaults`: unset level means the default, unset version `latest`.
-fn policy(defaults: &Map<String, Value>, mode: &str) -> Result<Option<Policy>, SettingsError> {
-    let version_key = format!("{mode}-version");
-    let level_path = format!("defaults.{mode}");
-    let version_path = format!("defaults.{version_key}");
-    let level = optional_str(defaults, mode, &level_path)?
-        .map(|text| Level::parse(text).ok_or_else(|| bad_value(&level_path, text, &Level::NAMES)))
-        .transpose()?;
-    let version = optional_str(defaults, &version_key, &version_path)?
-        .map(|text| {
-            Version::parse(text).ok_or_else(|| {
-                SettingsError(format!(
-                    "{version_path}: invalid version {text:?}, expected \"latest\" or \"v1.N\" (as in \"v1.25\"){}",
-                    suggestion(text, VERSION_FORMS).or_else(|| canonical_version(text)).unwrap_or_default()
+/// Says where the settings are wrong: `path: what`, unknown keys with a suggestion and the keys
+/// the section knows.
+fn read_error(error: strict::ReadError) -> SettingsError {
+    if error.error.is_syntax() || error.error.is_eof() {
+        return SettingsError(format!("settings are not valid JSON: {}", error.message()));
+    }
+    let message = error.message();
+    let section = if error.path.is_empty() {
+        "settings"
+    } else {
+        error.path.as_str()
+    };
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.rsplit_once("`, expected "))
+        .map(|(key, _)| key);
+    match unknown {
+        Some(key) => {
+            let known = known_keys()
+                .into_iter()
+                .find(|(name, _)| *name == error.path)
+                .map(|(_, keys)| keys)
+                .unwrap_or_default();
+            SettingsError(format!(
+                "{section}: unknown key {key:?}{}; known keys: {}",
+                suggestion(key, known).unwrap_or_default(),
+                known.join(", ")
+            ))
+        }
+        None => SettingsError(format!("{section}: {}", expected_first(&message))),
+    }
+}
+
+/// serde's `invalid type: string "no", expected a boolean` as `expected a boolean, found string
+/// "no"`: what the key needs first, as the other settings errors say it.
+fn expected_first(message: &str) -> String {
+    message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.rsplit_once(", expected "))
+        .map_or_else(
+            || message.to_string(),
+            |(found, expected)| {
+                // A section is read as a struct; the user wrote an object, or should have.
+                let expected = if expected.starts_with("struct ") {
+                    "an object"
+                } else {
+                    expected
+                };
+                format!("expected {expected}, found {found}")
+            },
+        )
+}
+
+impl<'de> Deserialize<'de> for Level {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Level::parse(&text).ok_or_else(|| de::Error::custom(bad_value(&text, &Level::NAMES)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Version::parse(&text).ok_or_else(|| {
+            de::Error::custom(format!(
+                "invalid version {text:?}, expected \"latest\" or \"v1.N\" (as in \"v1.25\"){}",
+                suggestion(&text, &["latest"])
+                    .or_else(|| canonical_version(&text))
+                    .unwrap_or_default()
+            ))
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ControllerMode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.as_str() {
+            "enforce" => Ok(ControllerMode::Enforce),
+            "warn" => Ok(ControllerMode::Warn),
+            other => Err(de::Error::custom(bad_value(other, &["enforce", "warn"]))),
+        }
+    }
+}
+
+/// A list of names: strings only, none empty (an empty entry matches nothing and hides a mistake).
+struct Names(Vec<String>);
+
+impl Names {
+    fn list(names: Option<Names>) -> Vec<String> {
+        names.map(|names| names.0).unwrap_or_default()
+    }
+}
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NamesVisitor;
+
+        impl<'de> Visitor<'de> for NamesVisitor {
+            type Value = Names;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of strings")
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Names, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<Name>()? {
+                    names.push(name.0);
+                }
+                Ok(Names(names))
+            }
+        }
+
+        deserializer.deserialize_seq(NamesVisitor)
+    }
+}
+
+struct Name(String);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name.is_empty() {
+            return Err(de::Error::custom(
+                "empty string; an empty entry matches nothing",
+            ));
+        }
+        Ok(Name(name))
+    }
+}
+
+/// A protected path an operator adds, normalised once here.
+struct ExtraPath(String);
+
+impl<'de> Deserialize<'de> for ExtraPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let path = String::deserialize(deserializer)?;
+        runtime_access::normalise_extra_path(&path)
+            .map(ExtraPath)
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "{path:?} is not an absolute path (/… on Linux, C:\\… or \\\\.\\pipe\\… on Windows)"
                 ))
             })
-        })
-        .transpose()?;
-    Ok(match (level, version) {
-        (None, None) => None,
-        (level, version) => Some(Policy {
-            level: level.unwrap_or(if mode == "enforce" {
-                Level::Restricted
-            } else {
-                Level::Privileged
-            }),
-            version: version.unwrap_or(Version::Latest),
-        }),
-    })
+    }
 }
 
 /// `1.25`, `v1.025`, `v1.25.0` and the like: suggests the `v1.N` the operator most likely meant.
@@ -182,114 +349,12 @@ fn canonical_version(text: &str) -> Option<String> {
     Some(format!("; did you mean \"v1.{minor}\"?"))
 }
 
-fn check_keys(path: &str, map: &Map<String, Value>, known: &[&str]) -> Result<(), SettingsError> {
-    for key in map.keys() {
-        if !known.contains(&key.as_str()) {
-            return Err(SettingsError(format!(
-                "{path}: unknown key {key:?}{}; known keys: {}",
-                suggestion(key, known).unwrap_or_default(),
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn optional_str<'a>(
-    map: &'a Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<Option<&'a str>, SettingsError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text)),
-        Some(other) => Err(wrong_type(path, "a string", other)),
-    }
-}
-
-fn optional_object<'a>(
-    map: &'a Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<Option<&'a Map<String, Value>>, SettingsError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(object)) => Ok(Some(object)),
-        Some(other) => Err(wrong_type(path, "an object", other)),
-    }
-}
-
-fn runtime_access_settings(
-    map: &Map<String, Value>,
-) -> Result<RuntimeAccessSettings, SettingsError> {
-    check_keys("runtimeAccess", map, RUNTIME_ACCESS_KEYS)?;
-    let enabled = match map.get("enabled") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(enabled)) => *enabled,
-        Some(other) => return Err(wrong_type("runtimeAccess.enabled", "a boolean", other)),
-    };
-    let extra_paths = string_list(map, "runtimeAccess", "extraPaths")?
-        .iter()
-        .enumerate()
-        .map(|(index, path)| {
-            runtime_access::normalise_extra_path(path).ok_or_else(|| {
-                SettingsError(format!(
-                    "runtimeAccess.extraPaths[{index}]: {path:?} is not an absolute path (/… on Linux, C:\\… or \\\\.\\pipe\\… on Windows)"
-                ))
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(RuntimeAccessSettings {
-        enabled,
-        extra_paths,
-        exempt_namespaces: string_list(map, "runtimeAccess", "exemptNamespaces")?,
-        exempt_images: string_list(map, "runtimeAccess", "exemptImages")?,
-    })
-}
-
-/// A list of names: strings only, none empty (an empty entry matches nothing and hides a mistake).
-fn string_list(
-    map: &Map<String, Value>,
-    parent: &str,
-    key: &str,
-) -> Result<Vec<String>, SettingsError> {
-    let path = format!("{parent}.{key}");
-    let items = match map.get(key) {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(other) => return Err(wrong_type(&path, "a list of strings", other)),
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| match item {
-            Value::String(text) if text.is_empty() => Err(SettingsError(format!(
-                "{path}[{index}]: empty string; an empty entry matches nothing"
-            ))),
-            Value::String(text) => Ok(text.clone()),
-            other => Err(wrong_type(&format!("{path}[{index}]"), "a string", other)),
-        })
-        .collect()
-}
-
-fn wrong_type(path: &str, expected: &str, found: &Value) -> SettingsError {
-    let found = match found {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    };
-    SettingsError(format!("{path}: expected {expected}, found {found}"))
-}
-
-fn bad_value(path: &str, value: &str, allowed: &[&str]) -> SettingsError {
-    SettingsError(format!(
-        "{path}: invalid value {value:?}{}; allowed values: {}",
+fn bad_value(value: &str, allowed: &[&str]) -> String {
+    format!(
+        "invalid value {value:?}{}; allowed values: {}",
         suggestion(value, allowed).unwrap_or_default(),
         allowed.join(", ")
-    ))
+    )
 }
 
 /// `; did you mean "x"?` when one known word is close to what was written.
@@ -312,162 +377,4 @@ fn suggestion(written: &str, known: &[&str]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn parse(value: Value) -> Result<Settings, String> {
-        Settings::from_value(&value).map_err(|e| e.0)
-    }
-
-    #[test]
-    fn empty_means_restricted_latest() {
-        assert_eq!(parse(json!({})), Ok(Settings::default()));
-        assert_eq!(parse(Value::Null), Ok(Settings::default()));
-        assert_eq!(Settings::default().enforce.to_string(), "restricted:latest");
-    }
-
-    #[test]
-    fn reads_a_full_pod_security_configuration() {
-        let settings = parse(json!({
-            "apiVersion": API_VERSION, "kind": KIND,
-            "defaults": {"enforce": "baseline", "enforce-version": "v1.25", "audit": "restricted",
-                         "warn": "restricted", "warn-version": "v1.30"},
-            "exemptions": {"usernames": ["admin"], "namespaces": ["kube-system"], "runtimeClasses": ["kata"]},
-            "podControllers": "warn"
-        }))
-        .unwrap();
-        assert_eq!(settings.enforce.to_string(), "baseline:v1.25");
-        assert_eq!(settings.audit.unwrap().to_string(), "restricted:latest");
-        assert_eq!(settings.warn.unwrap().to_string(), "restricted:v1.30");
-        assert_eq!(settings.exemptions.namespaces, ["kube-system"]);
-        assert_eq!(settings.pod_controllers, ControllerMode::Warn);
-    }
-
-    #[test]
-    fn enforce_version_alone_keeps_restricted() {
-        let settings = parse(json!({"defaults": {"enforce-version": "v1.20"}})).unwrap();
-        assert_eq!(settings.enforce.to_string(), "restricted:v1.20");
-    }
-
-    #[test]
-    fn privileged_audit_and_warn_are_off() {
-        let settings =
-            parse(json!({"defaults": {"audit": "privileged", "warn-version": "v1.2"}})).unwrap();
-        assert_eq!((settings.audit, settings.warn), (None, None));
-    }
-
-    #[test]
-    fn refuses_unknown_keys_with_a_suggestion() {
-        let err = parse(json!({"exemption": {}})).unwrap_err();
-        assert!(
-            err.contains("unknown key \"exemption\"")
-                && err.contains("did you mean \"exemptions\"?"),
-            "{err}"
-        );
-        let err = parse(json!({"defaults": {"enforce_version": "v1.2"}})).unwrap_err();
-        assert!(
-            err.contains(
-                "defaults: unknown key \"enforce_version\"; did you mean \"enforce-version\"?"
-            ),
-            "{err}"
-        );
-        let err = parse(json!({"exemptions": {"runtimeclasses": []}})).unwrap_err();
-        assert!(err.contains("did you mean \"runtimeClasses\"?"), "{err}");
-    }
-
-    #[test]
-    fn refuses_bad_levels_and_versions() {
-        let err = parse(json!({"defaults": {"enforce": "strict"}})).unwrap_err();
-        assert!(
-            err.starts_with("defaults.enforce: invalid value \"strict\""),
-            "{err}"
-        );
-        let err = parse(json!({"defaults": {"enforce": "restrictd"}})).unwrap_err();
-        assert!(err.contains("did you mean \"restricted\"?"), "{err}");
-        let err = parse(json!({"defaults": {"audit-version": "1.25"}})).unwrap_err();
-        assert!(
-            err.contains("defaults.audit-version: invalid version \"1.25\"")
-                && err.contains("did you mean \"v1.25\"?"),
-            "{err}"
-        );
-        let err = parse(json!({"defaults": {"warn-version": "v1.01"}})).unwrap_err();
-        assert!(err.contains("did you mean \"v1.1\"?"), "{err}");
-        assert!(
-            parse(json!({"defaults": {"enforce": 3}}))
-                .unwrap_err()
-                .contains("expected a string, found a number")
-        );
-    }
-
-    #[test]
-    fn refuses_empty_and_mistyped_exemptions() {
-        let err = parse(json!({"exemptions": {"namespaces": ["a", ""]}})).unwrap_err();
-        assert!(
-            err.starts_with("exemptions.namespaces[1]: empty string"),
-            "{err}"
-        );
-        let err = parse(json!({"exemptions": {"usernames": "admin"}})).unwrap_err();
-        assert!(
-            err.contains("exemptions.usernames: expected a list of strings"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn reads_and_checks_runtime_access() {
-        let settings = parse(
-            json!({"runtimeAccess": {"enabled": false, "extraPaths": ["/opt/cni"],
-            "exemptNamespaces": ["ci"], "exemptImages": ["docker:*"]}}),
-        )
-        .unwrap();
-        assert!(!settings.runtime_access.enabled);
-        assert_eq!(settings.runtime_access.exempt_images, ["docker:*"]);
-        let settings =
-            parse(json!({"runtimeAccess": {"extraPaths": ["/opt//cni/bin/", "/var/run/x", "d:/Docker/"]}}))
-                .unwrap();
-        assert_eq!(
-            settings.runtime_access.extra_paths,
-            ["/opt/cni/bin", "/run/x", r"D:\Docker"],
-            "normalised once"
-        );
-        assert!(
-            parse(json!({})).unwrap().runtime_access.enabled,
-            "on by default"
-        );
-        let err = parse(json!({"runtimeAccess": {"enable": false}})).unwrap_err();
-        assert!(
-            err.contains("runtimeAccess: unknown key \"enable\"; did you mean \"enabled\"?"),
-            "{err}"
-        );
-        let err = parse(json!({"runtimeAccess": {"enabled": "no"}})).unwrap_err();
-        assert!(
-            err.contains("runtimeAccess.enabled: expected a boolean"),
-            "{err}"
-        );
-        let err = parse(json!({"runtimeAccess": {"extraPaths": ["var/run"]}})).unwrap_err();
-        assert!(err.contains("not an absolute path"), "{err}");
-        let err = parse(json!({"runtimeAccess": {"exemptImages": [""]}})).unwrap_err();
-        assert!(
-            err.starts_with("runtimeAccess.exemptImages[0]: empty string"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn checks_api_version_kind_and_controller_mode() {
-        assert!(
-            parse(json!({"apiVersion": "v1"}))
-                .unwrap_err()
-                .starts_with("apiVersion: unsupported value")
-        );
-        assert!(
-            parse(json!({"kind": "AdmissionConfiguration"}))
-                .unwrap_err()
-                .starts_with("kind: unsupported value")
-        );
-        let err = parse(json!({"podControllers": "warning"})).unwrap_err();
-        assert!(err.contains("did you mean \"warn\"?"), "{err}");
-        assert!(parse(json!([])).is_err());
-    }
-}
+mod tests;

@@ -1,4 +1,10 @@
+//! The outcome of a request in admission terms, which the entry points turn into Kubewarden's
+//! `ValidationResponse`.
+
 use std::collections::BTreeMap;
+
+/// The prefix of PSA's audit annotation keys (`pod-security.kubernetes.io/enforce-policy`, …).
+pub const ANNOTATION_PREFIX: &str = "pod-security.kubernetes.io/";
 
 /// The outcome of reviewing one request, in admission terms.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -33,10 +39,9 @@ impl Verdict {
     /// Allowed without evaluation because of an exemption, recorded as PSA records it.
     pub fn exempt(reason: &str) -> Self {
         let mut verdict = Verdict::allow();
-        verdict.audit_annotations.insert(
-            format!("{}exempt", crate::admission::ANNOTATION_PREFIX),
-            reason.to_string(),
-        );
+        verdict
+            .audit_annotations
+            .insert(format!("{ANNOTATION_PREFIX}exempt"), reason.to_string());
         verdict
     }
 

@@ -3,7 +3,7 @@
 
 use pod_security_rules::checks::{self, Forbidden};
 use pod_security_rules::pod::Pod;
-use pod_security_rules::{Level, Policy, Settings, Version, review};
+use pod_security_rules::{Level, LevelVersion, Settings, Version, validate_json};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
@@ -160,25 +160,28 @@ fn pod() -> impl Strategy<Value = Value> {
         })
 }
 
-fn policy() -> impl Strategy<Value = (u32, Policy)> {
+fn policy() -> impl Strategy<Value = (u32, LevelVersion)> {
     (0..=38u32, select(vec![Level::Baseline, Level::Restricted])).prop_map(|(minor, level)| {
         let version = if minor == 38 {
             Version::Latest
         } else {
             Version::V1(minor)
         };
-        (version.effective_minor(), Policy { level, version })
+        (
+            pod_security_rules::checks::effective_minor(version),
+            LevelVersion { level, version },
+        )
     })
 }
 
-fn failures(policy: Policy, pod: &Value) -> Vec<Forbidden> {
+fn failures(policy: LevelVersion, pod: &Value) -> Vec<Forbidden> {
     let bytes = serde_json::to_vec(pod).expect("generated pods serialise");
     let pod: Pod = serde_json::from_slice(&bytes).expect("generated pods parse");
-    checks::evaluate(policy, &pod.metadata, pod.spec.as_ref().unwrap())
+    checks::failures(policy, &pod.metadata, pod.spec.as_ref().unwrap())
 }
 
 /// The IDs of the checks that fail, for comparisons across versions.
-fn failing_ids(policy: Policy, pod: &Value) -> Vec<&'static str> {
+fn failing_ids(policy: LevelVersion, pod: &Value) -> Vec<&'static str> {
     let bytes = serde_json::to_vec(pod).unwrap();
     let pod: Pod = serde_json::from_slice(&bytes).unwrap();
     let spec = pod.spec.as_ref().unwrap();
@@ -250,8 +253,8 @@ proptest! {
 
     #[test]
     fn restricted_rejects_whatever_baseline_rejects(pod in pod(), (_, policy) in policy()) {
-        let baseline = Policy { level: Level::Baseline, ..policy };
-        let restricted = Policy { level: Level::Restricted, ..policy };
+        let baseline = LevelVersion { level: Level::Baseline, ..policy };
+        let restricted = LevelVersion { level: Level::Restricted, ..policy };
         if !failures(baseline, &pod).is_empty() {
             prop_assert!(!failures(restricted, &pod).is_empty());
         }
@@ -322,7 +325,7 @@ proptest! {
         newer in 0..=37u32,
     ) {
         let (old, newer) = (old.min(newer), old.max(newer));
-        let at = |minor| failing_ids(Policy { level, version: Version::V1(minor) }, &pod);
+        let at = |minor| failing_ids(LevelVersion { level, version: Version::V1(minor) }, &pod);
         let newer_ids = at(newer);
         for id in at(old).into_iter().filter(|id| tighten_only(level).contains(id)) {
             prop_assert!(newer_ids.contains(&id), "{} fails at v1.{} but not at v1.{}", id, old, newer);
@@ -336,7 +339,7 @@ proptest! {
         let request = json!({"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
             "resource": {"group": "", "version": "v1", "resource": "pods"}, "operation": "CREATE",
             "namespace": "n", "userInfo": {"username": "u"}, "object": pod});
-        let verdict = review(&serde_json::to_vec(&request).unwrap(), &settings);
+        let verdict = validate_json(&serde_json::to_vec(&request).unwrap(), &settings);
         let failures = failures(policy, &pod);
         prop_assert_eq!(verdict.allowed, failures.is_empty());
         if !verdict.allowed {
@@ -350,46 +353,21 @@ proptest! {
 mod settings_typos {
     use super::*;
 
-    const KNOWN: &[(&str, &[&str])] = &[
-        (
-            "",
-            &[
-                "apiVersion",
-                "kind",
-                "defaults",
-                "exemptions",
-                "podControllers",
-                "runtimeAccess",
-            ],
-        ),
-        (
-            "defaults",
-            &[
-                "enforce",
-                "enforce-version",
-                "audit",
-                "audit-version",
-                "warn",
-                "warn-version",
-            ],
-        ),
-        ("exemptions", &["usernames", "namespaces", "runtimeClasses"]),
-        (
-            "runtimeAccess",
-            &["enabled", "extraPaths", "exemptNamespaces", "exemptImages"],
-        ),
-    ];
+    /// Each section and its keys, from the settings' own types.
+    fn known() -> [(&'static str, &'static [&'static str]); 4] {
+        pod_security_rules::settings::known_keys()
+    }
 
     fn misspelling() -> impl Strategy<Value = (usize, String)> {
         (
-            0..KNOWN.len(),
+            0..known().len(),
             any::<prop::sample::Index>(),
             0..4usize,
             any::<char>(),
             any::<prop::sample::Index>(),
         )
             .prop_map(|(section, key, edit, letter, at)| {
-                let key = *key.get(KNOWN[section].1);
+                let key = *key.get(known()[section].1);
                 let mut chars: Vec<char> = key.chars().collect();
                 let at = at.index(chars.len());
                 match edit {
@@ -409,7 +387,7 @@ mod settings_typos {
 
         #[test]
         fn any_unknown_key_is_refused((section, key) in misspelling()) {
-            let (name, known) = KNOWN[section];
+            let (name, known) = known()[section];
             prop_assume!(!known.contains(&key.as_str()));
             let settings = if name.is_empty() {
                 json!({key.clone(): {}})

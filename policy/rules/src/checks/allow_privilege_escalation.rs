@@ -1,4 +1,9 @@
-//! allowPrivilegeEscalation (restricted, v1.8+): every container must set it to false explicitly.
+//! allowPrivilegeEscalation (restricted): a process must not gain more privileges than its parent.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.8+ | `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.allowPrivilegeEscalation` | `false` (unset is refused) |
+//! | v1.25+ | the same, except in Windows pods (`spec.os.name: windows`) | |
 
 use super::format::containers;
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -8,6 +13,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "allowPrivilegeEscalation",
     level: Level::Restricted,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 8,

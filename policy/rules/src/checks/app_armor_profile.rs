@@ -1,4 +1,9 @@
-//! appArmorProfile: pods must not override or disable the default AppArmor profile.
+//! appArmorProfile (baseline): pods must not override or disable the default AppArmor profile.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.securityContext.appArmorProfile.type`, `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.appArmorProfile.type` | `RuntimeDefault`, `Localhost`, unset |
+//! | v1.0+ | annotations `container.apparmor.security.beta.kubernetes.io/*` | `""`, `runtime/default`, `localhost/*` |
 
 use super::format::{join_quote, key_equals_quoted, pluralize, setters};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -9,6 +14,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "appArmorProfile",
     level: Level::Baseline,
+    annotations: &[ANNOTATION_PREFIX],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,
@@ -54,10 +60,8 @@ fn v1_0(metadata: &ObjectMeta, spec: &PodSpec) -> CheckResult {
     // Annotations are a map: sorted by key already, and each key appears once.
     let bad_annotations: Vec<String> = metadata
         .annotations
-        .iter()
-        .filter(|(key, value)| {
-            key.starts_with(ANNOTATION_PREFIX) && !allowed_annotation_value(value)
-        })
+        .with_prefix(ANNOTATION_PREFIX)
+        .filter(|(_, value)| !allowed_annotation_value(value))
         .map(|(key, value)| key_equals_quoted(key, value))
         .collect();
     if !bad_annotations.is_empty() {

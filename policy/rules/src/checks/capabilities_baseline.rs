@@ -1,4 +1,9 @@
-//! capabilities_baseline: containers may add only the capabilities a container runtime grants by default.
+//! capabilities_baseline (baseline): containers may add only the capabilities a container runtime
+//! grants by default.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.add` | `AUDIT_WRITE`, `CHOWN`, `DAC_OVERRIDE`, `FOWNER`, `FSETID`, `KILL`, `MKNOD`, `NET_BIND_SERVICE`, `SETFCAP`, `SETGID`, `SETPCAP`, `SETUID`, `SYS_CHROOT` (exact case) |
 
 use super::format::{containers, join_quote};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -9,6 +14,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "capabilities_baseline",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

@@ -1,4 +1,11 @@
-//! capabilities_restricted (v1.22+): containers must drop ALL and may add back only NET_BIND_SERVICE.
+//! capabilities_restricted (restricted): containers must drop ALL and may add back only
+//! NET_BIND_SERVICE. Replaces capabilities_baseline at restricted.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.22+ | `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.drop` | must contain `ALL` |
+//! | v1.22+ | `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.add` | `NET_BIND_SERVICE`, unset |
+//! | v1.25+ | the same, except in Windows pods (`spec.os.name: windows`) | |
 
 use super::capabilities_baseline;
 use super::format::{containers, join_quote};
@@ -10,6 +17,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "capabilities_restricted",
     level: Level::Restricted,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 22,

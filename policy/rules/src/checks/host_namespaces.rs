@@ -1,4 +1,8 @@
-//! hostNamespaces: pods must not share the node's network, PID or IPC namespace.
+//! hostNamespaces (baseline): pods must not share the node's network, PID or IPC namespace.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.hostNetwork`, `spec.hostPID`, `spec.hostIPC` | `false`, unset |
 
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
 use crate::level::Level;
@@ -7,6 +11,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "hostNamespaces",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

@@ -1,4 +1,8 @@
-//! hostPathVolumes: pods must not mount directories of the node.
+//! hostPathVolumes (baseline): pods must not mount directories of the node.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.volumes[*].hostPath` | unset |
 
 use super::format::{join_quote, pluralize};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -8,6 +12,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "hostPathVolumes",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

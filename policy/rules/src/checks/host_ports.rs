@@ -1,4 +1,8 @@
-//! hostPorts: containers must not bind ports of the node.
+//! hostPorts (baseline): containers must not bind ports of the node.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.{initContainers,containers,ephemeralContainers}[*].ports[*].hostPort` | `0`, unset |
 
 use super::format::{containers, pluralize};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -9,6 +13,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "hostPorts",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

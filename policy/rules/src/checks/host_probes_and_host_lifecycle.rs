@@ -1,5 +1,10 @@
-//! hostProbesAndHostLifecycle (v1.34+): probes and lifecycle hooks must not target another host,
+//! hostProbesAndHostLifecycle (baseline): probes and lifecycle hooks must not target another host,
 //! which would let the kubelet reach addresses on the pod's behalf.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.34+ | `spec.{initContainers,containers,ephemeralContainers}[*].{livenessProbe,readinessProbe,startupProbe}.{httpGet,tcpSocket}.host` | `""`, unset |
+//! | v1.34+ | `spec.{initContainers,containers,ephemeralContainers}[*].lifecycle.{postStart,preStop}.{httpGet,tcpSocket}.host` | `""`, unset |
 
 use super::format::{containers, join_quote, pluralize};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -10,6 +15,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "hostProbesAndHostLifecycle",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 34,
         check: v1_34,

@@ -2,6 +2,9 @@
 //!
 //! Each check is a list of variants; a variant applies from its minimum version until the next one
 //! starts. A restricted variant may override baseline checks, which then do not run at restricted.
+//! The newest version is the highest any variant starts at, as PSA's registry derives it; the
+//! registry's tests check what PSA's `validateChecks` checks. `docs/adding-a-check.md` walks
+//! through adding a version and a check.
 
 pub(crate) mod format;
 
@@ -25,7 +28,7 @@ mod seccomp_profile_restricted;
 mod sysctls;
 mod windows_host_process;
 
-use crate::level::{Level, Policy};
+use crate::level::{Level, LevelVersion, Version};
 use crate::pod::{ObjectMeta, PodSpec};
 
 /// Why a check forbids a pod: a short reason and a detail naming what offends.
@@ -59,6 +62,9 @@ pub struct VersionedCheck {
 pub struct Check {
     pub id: &'static str,
     pub level: Level,
+    /// The annotations the check reads, by key or key prefix: the pod view keeps only those (a test
+    /// holds the view's list to what the checks declare).
+    pub annotations: &'static [&'static str],
     /// Variants by ascending minimum version.
     pub versions: &'static [VersionedCheck],
 }
@@ -96,12 +102,32 @@ pub static REGISTRY: &[&Check] = &[
     &seccomp_profile_restricted::CHECK,
 ];
 
-/// The checks that apply to a policy, in evaluation order, with the variant for its version.
-pub fn checks_for(policy: Policy) -> Vec<(&'static str, CheckFn)> {
-    let minor = policy.version.effective_minor();
+/// The newest version any check defines: `latest` and newer versions evaluate as this one.
+pub fn newest_minor() -> u32 {
+    REGISTRY
+        .iter()
+        .flat_map(|check| check.versions)
+        .map(|variant| variant.minimum_minor)
+        .max()
+        .unwrap_or_default()
+}
+
+/// The minor version whose variants apply: `latest`, and anything newer than the newest defined
+/// version, mean the newest.
+pub fn effective_minor(version: Version) -> u32 {
+    match version {
+        Version::Latest => newest_minor(),
+        Version::V1(minor) => minor.min(newest_minor()),
+    }
+}
+
+/// The checks that apply at a level and version, in evaluation order, with the variant for the version.
+pub fn checks_for(level_version: LevelVersion) -> Vec<(&'static str, CheckFn)> {
+    let LevelVersion { level, version } = level_version;
+    let minor = effective_minor(version);
     let active: Vec<(&Check, &VersionedCheck)> = REGISTRY
         .iter()
-        .filter(|check| check.level <= policy.level && policy.level != Level::Privileged)
+        .filter(|check| check.level <= level && level != Level::Privileged)
         .filter_map(|check| Some((*check, check.variant_at(minor)?)))
         .collect();
     let overridden: Vec<&str> = active
@@ -115,9 +141,14 @@ pub fn checks_for(policy: Policy) -> Vec<(&'static str, CheckFn)> {
         .collect()
 }
 
-/// Runs every check of the policy; returns the failures in order, empty when the pod is allowed.
-pub fn evaluate(policy: Policy, metadata: &ObjectMeta, spec: &PodSpec) -> Vec<Forbidden> {
-    checks_for(policy)
+/// Runs every check of a level and version; returns the failures in order, empty when the pod is
+/// allowed.
+pub fn failures(
+    level_version: LevelVersion,
+    metadata: &ObjectMeta,
+    spec: &PodSpec,
+) -> Vec<Forbidden> {
+    checks_for(level_version)
         .into_iter()
         .filter_map(|(_, check)| check(metadata, spec).err())
         .collect()
@@ -149,109 +180,4 @@ pub(crate) fn run(check: CheckFn, pod: serde_json::Value) -> CheckResult {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::level::Version;
-
-    fn ids(level: Level, version: Version) -> Vec<&'static str> {
-        checks_for(Policy { level, version })
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect()
-    }
-
-    #[test]
-    fn registry_is_in_reference_order() {
-        for level in [Level::Baseline, Level::Restricted] {
-            let ids: Vec<_> = REGISTRY
-                .iter()
-                .filter(|c| c.level == level)
-                .map(|c| c.id)
-                .collect();
-            let mut sorted = ids.clone();
-            sorted.sort_unstable();
-            assert_eq!(ids, sorted, "{level} checks must be in byte order");
-        }
-        let first_restricted = REGISTRY
-            .iter()
-            .position(|c| c.level == Level::Restricted)
-            .unwrap();
-        assert!(
-            REGISTRY[first_restricted..]
-                .iter()
-                .all(|c| c.level == Level::Restricted)
-        );
-    }
-
-    #[test]
-    fn variants_ascend() {
-        for check in REGISTRY {
-            assert!(
-                check
-                    .versions
-                    .windows(2)
-                    .all(|w| w[0].minimum_minor < w[1].minimum_minor),
-                "{}",
-                check.id
-            );
-        }
-    }
-
-    #[test]
-    fn restricted_latest_runs_the_reference_list() {
-        assert_eq!(
-            ids(Level::Restricted, Version::Latest),
-            [
-                "appArmorProfile",
-                "hostNamespaces",
-                "hostPorts",
-                "hostProbesAndHostLifecycle",
-                "privileged",
-                "seLinuxOptions",
-                "sysctls",
-                "windowsHostProcess",
-                "allowPrivilegeEscalation",
-                "capabilities_restricted",
-                "procMount_restricted",
-                "restrictedVolumes",
-                "runAsNonRoot",
-                "runAsUser",
-                "seccompProfile_restricted",
-            ]
-        );
-    }
-
-    #[test]
-    fn overrides_start_with_their_variant() {
-        let v1_0 = ids(Level::Restricted, Version::V1(0));
-        assert!(v1_0.contains(&"capabilities_baseline"));
-        assert!(v1_0.contains(&"seccompProfile_baseline"));
-        assert!(!v1_0.contains(&"hostPathVolumes"));
-        assert!(!v1_0.contains(&"allowPrivilegeEscalation"));
-        assert!(!v1_0.contains(&"runAsUser"));
-        let v1_22 = ids(Level::Restricted, Version::V1(22));
-        assert!(!v1_22.contains(&"capabilities_baseline"));
-        assert!(!v1_22.contains(&"seccompProfile_baseline"));
-        assert!(v1_22.contains(&"procMount"));
-        assert!(!ids(Level::Restricted, Version::V1(35)).contains(&"procMount"));
-    }
-
-    #[test]
-    fn baseline_has_no_restricted_checks_and_privileged_none() {
-        let baseline = ids(Level::Baseline, Version::Latest);
-        assert_eq!(baseline.len(), 12);
-        assert!(baseline.contains(&"hostPathVolumes"));
-        assert!(ids(Level::Baseline, Version::V1(33)).len() == 11);
-        assert!(ids(Level::Privileged, Version::Latest).is_empty());
-    }
-
-    #[test]
-    fn aggregate_omits_empty_details() {
-        let failures = [
-            Forbidden::new("a", "x"),
-            Forbidden::new("b", ""),
-            Forbidden::new("c", "y"),
-        ];
-        assert_eq!(aggregate(&failures), "a (x), b, c (y)");
-    }
-}
+mod tests;

@@ -1,4 +1,8 @@
-//! privileged: containers must not run privileged.
+//! privileged (baseline): containers must not run privileged.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.privileged` | `false`, unset |
 
 use super::format::containers;
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -8,6 +12,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "privileged",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

@@ -1,4 +1,9 @@
-//! procMount: containers must keep the default (masked) /proc.
+//! procMount (baseline): containers must keep the default (masked) /proc.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.procMount` | `Default`, unset |
+//! | v1.35+ | the same, except in pods with `spec.hostUsers: false` (a user namespace) | |
 
 use super::format::{containers, join_quote};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -9,6 +14,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "procMount",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

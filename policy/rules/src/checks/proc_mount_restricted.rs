@@ -1,4 +1,9 @@
-//! procMount_restricted (v1.35+): at restricted, an unmasked /proc is forbidden even in a user namespace.
+//! procMount_restricted (restricted): an unmasked /proc is forbidden even in a user namespace.
+//! Replaces procMount at restricted.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.35+ | `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.procMount` | `Default`, unset |
 
 use super::proc_mount::default_proc_mount_only;
 use super::{Check, CheckResult, VersionedCheck};
@@ -8,6 +13,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "procMount_restricted",
     level: Level::Restricted,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 35,
         check: v1_35,

@@ -1,5 +1,9 @@
 //! restrictedVolumes (restricted): only volume types that cannot reach node or network storage
 //! directly. Replaces hostPathVolumes at restricted.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.volumes[*]`: every source but the allowed ones | `configMap`, `csi`, `downwardAPI`, `emptyDir`, `ephemeral`, `image`, `persistentVolumeClaim`, `projected`, `secret` |
 
 use super::format::{join_quote, pluralize};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -10,6 +14,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "restrictedVolumes",
     level: Level::Restricted,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

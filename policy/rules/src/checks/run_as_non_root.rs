@@ -1,4 +1,9 @@
 //! runAsNonRoot (restricted): containers must be required to run as a non-root user.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.securityContext.runAsNonRoot`, `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.runAsNonRoot` | `true`; a container may leave it unset when the pod sets `true` |
+//! | v1.35+ | the same, except in pods with `spec.hostUsers: false` (a user namespace) | |
 
 use super::format::{containers, setters};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -8,6 +13,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "runAsNonRoot",
     level: Level::Restricted,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

@@ -1,4 +1,9 @@
-//! runAsUser (restricted, v1.23+): neither the pod nor a container may set user 0.
+//! runAsUser (restricted): neither the pod nor a container may run as user 0.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.23+ | `spec.securityContext.runAsUser`, `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.runAsUser` | any but `0`, unset |
+//! | v1.35+ | the same, except in pods with `spec.hostUsers: false` (a user namespace) | |
 
 use super::format::setters;
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -8,6 +13,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "runAsUser",
     level: Level::Restricted,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 23,

@@ -1,4 +1,11 @@
-//! seLinuxOptions: pods may pick only the container SELinux types and must not set a user or role.
+//! seLinuxOptions (baseline): pods may pick only the container SELinux types and must not set a
+//! user or role.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.securityContext.seLinuxOptions.type`, `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.seLinuxOptions.type` | `""`, `container_t`, `container_init_t`, `container_kvm_t`, unset |
+//! | v1.31+ | the same | also `container_engine_t` |
+//! | v1.0+ | `….seLinuxOptions.user`, `….seLinuxOptions.role` (pod and containers) | `""`, unset |
 
 use super::format::{join_quote, pluralize, setters};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -9,6 +16,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "seLinuxOptions",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

@@ -1,5 +1,9 @@
-//! seccompProfile_baseline: pods must not disable seccomp. Before v1.19 through the alpha
-//! annotations, from v1.19 through the `seccompProfile` fields.
+//! seccompProfile_baseline (baseline): pods must not run unconfined by seccomp.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0–v1.18 | annotations `seccomp.security.alpha.kubernetes.io/pod`, `container.seccomp.security.alpha.kubernetes.io/<container>` | `runtime/default`, `docker/default`, `localhost/*`, unset (`""` is refused) |
+//! | v1.19+ | `spec.securityContext.seccompProfile.type`, `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.seccompProfile.type` | `RuntimeDefault`, `Localhost`, unset |
 
 use super::format::{join_quote, key_equals_quoted, pluralize, setters};
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -10,6 +14,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "seccompProfile_baseline",
     level: Level::Baseline,
+    annotations: &[POD_ANNOTATION, CONTAINER_ANNOTATION_PREFIX],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

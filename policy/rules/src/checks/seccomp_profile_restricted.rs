@@ -1,5 +1,10 @@
-//! seccompProfile_restricted (v1.19+): every container must run under RuntimeDefault or Localhost,
-//! set on the pod or on the container. Replaces seccompProfile_baseline at restricted.
+//! seccompProfile_restricted (restricted): every container must run with the runtime's seccomp
+//! profile or a local one. Replaces seccompProfile_baseline at restricted.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.19+ | `spec.securityContext.seccompProfile.type`, `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.seccompProfile.type` | `RuntimeDefault`, `Localhost`; a container may leave it unset when the pod sets one |
+//! | v1.25+ | the same, except in Windows pods (`spec.os.name: windows`) | |
 
 use super::format::{containers, setters};
 use super::seccomp_profile_baseline::{
@@ -13,6 +18,7 @@ use std::collections::BTreeSet;
 pub static CHECK: Check = Check {
     id: "seccompProfile_restricted",
     level: Level::Restricted,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 19,

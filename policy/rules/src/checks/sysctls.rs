@@ -1,4 +1,12 @@
-//! sysctls: pods may set only the namespaced sysctls known to be safe; the safe list grows by version.
+//! sysctls (baseline): pods may set only the namespaced sysctls known to be safe.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.securityContext.sysctls[*].name` | `kernel.shm_rmid_forced`, `net.ipv4.ip_local_port_range`, `net.ipv4.ip_unprivileged_port_start`, `net.ipv4.tcp_syncookies`, `net.ipv4.ping_group_range` |
+//! | v1.27+ | the same | also `net.ipv4.ip_local_reserved_ports` |
+//! | v1.29+ | the same | also `net.ipv4.tcp_keepalive_time`, `net.ipv4.tcp_fin_timeout`, `net.ipv4.tcp_keepalive_intvl`, `net.ipv4.tcp_keepalive_probes` |
+//! | v1.32+ | the same | also `net.ipv4.tcp_rmem`, `net.ipv4.tcp_wmem` |
+//! | v1.37+ | the same | also `net.ipv4.tcp_slow_start_after_idle`, `net.ipv4.tcp_notsent_lowat` |
 
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
 use crate::level::Level;
@@ -7,6 +15,7 @@ use crate::pod::{ObjectMeta, PodSpec};
 pub static CHECK: Check = Check {
     id: "sysctls",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

@@ -1,4 +1,8 @@
-//! windowsHostProcess: Windows pods must not run as host processes.
+//! windowsHostProcess (baseline): Windows pods must not run as host processes.
+//!
+//! | versions | restricted fields | allowed values |
+//! |---|---|---|
+//! | v1.0+ | `spec.securityContext.windowsOptions.hostProcess`, `spec.{initContainers,containers,ephemeralContainers}[*].securityContext.windowsOptions.hostProcess` | `false`, unset |
 
 use super::format::setters;
 use super::{Check, CheckResult, Forbidden, VersionedCheck};
@@ -8,6 +12,7 @@ use crate::pod::{ObjectMeta, PodSpec, WindowsOptions};
 pub static CHECK: Check = Check {
     id: "windowsHostProcess",
     level: Level::Baseline,
+    annotations: &[],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

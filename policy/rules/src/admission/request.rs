@@ -1,22 +1,15 @@
-//! Admission semantics: which requests are evaluated, at which levels, and what the response says.
-//! Follows Kubernetes' Pod Security Admission, except that pod controllers are rejected by default
-//! and the runtime guard applies on top, where PSA exempts too.
+//! Reading an AdmissionRequest: the fields this policy reads, with the object typed in the same
+//! pass by what it is (a pod, a pod controller, a PersistentVolume), and errors that say which part
+//! of the request cannot be read.
 
-use crate::checks::{self, Forbidden};
-use crate::level::Policy;
-use crate::pod::Text;
-use crate::pod::{ObjectMeta, Pod, PodSpec};
-use crate::runtime_access::{self, PersistentVolume};
-use crate::settings::{ControllerMode, Settings};
+use crate::pod::{ObjectMeta, Pod, Text};
+use crate::runtime_access::PersistentVolume;
 use crate::strict;
-use crate::verdict::Verdict;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
 use std::marker::PhantomData;
-
-pub const ANNOTATION_PREFIX: &str = "pod-security.kubernetes.io/";
 
 /// The fields of an AdmissionRequest this policy reads, with the object read in the same pass.
 ///
@@ -25,20 +18,20 @@ pub const ANNOTATION_PREFIX: &str = "pod-security.kubernetes.io/";
 /// skip-scan) and parsed when the request has been read.
 #[derive(Debug, Default)]
 pub struct AdmissionRequest<'a> {
-    kind: GroupVersionKind<'a>,
-    resource: Option<GroupVersionResource<'a>>,
-    sub_resource: Option<Text<'a>>,
-    name: Option<Text<'a>>,
-    namespace: Option<Text<'a>>,
-    operation: Option<Text<'a>>,
-    user_info: Option<UserInfo<'a>>,
-    object: Option<Object<'a>>,
-    old_object: Option<Object<'a>>,
+    pub(super) kind: GroupVersionKind<'a>,
+    pub(super) resource: Option<GroupVersionResource<'a>>,
+    pub(super) sub_resource: Option<Text<'a>>,
+    pub(super) name: Option<Text<'a>>,
+    pub(super) namespace: Option<Text<'a>>,
+    pub(super) operation: Option<Text<'a>>,
+    pub(super) user_info: Option<UserInfo<'a>>,
+    pub(super) object: Option<Object<'a>>,
+    pub(super) old_object: Option<Object<'a>>,
 }
 
 /// An admitted object as read: typed by the resource, or raw when the resource came after it.
 #[derive(Debug)]
-enum Object<'a> {
+pub(super) enum Object<'a> {
     Pod(Box<Pod<'a>>),
     Workload(Box<Workload<'a>>),
     PersistentVolume(Box<PersistentVolume<'a>>),
@@ -48,15 +41,15 @@ enum Object<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct GroupVersionKind<'a> {
+pub(super) struct GroupVersionKind<'a> {
     #[serde(borrow, default)]
-    group: Text<'a>,
+    pub(super) group: Text<'a>,
     #[serde(borrow, default)]
-    kind: Text<'a>,
+    pub(super) kind: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct GroupVersionResource<'a> {
+pub(super) struct GroupVersionResource<'a> {
     #[serde(borrow, default)]
     group: Text<'a>,
     #[serde(borrow, default)]
@@ -64,9 +57,9 @@ struct GroupVersionResource<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct UserInfo<'a> {
+pub(super) struct UserInfo<'a> {
     #[serde(borrow)]
-    username: Option<Text<'a>>,
+    pub(super) username: Option<Text<'a>>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for AdmissionRequest<'a> {
@@ -198,7 +191,7 @@ impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'a> {
 
 /// What an admitted object is, as far as Pod Security goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(super) enum Target {
     Pod,
     Controller(PodController),
     /// Only the runtime guard applies: Pod Security has nothing to say about volumes.
@@ -207,7 +200,7 @@ enum Target {
 
 /// The resources that make pods, and where each keeps its pod template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PodController {
+pub(super) enum PodController {
     PodTemplate,
     ReplicationController,
     Deployment,
@@ -278,7 +271,7 @@ impl Target {
     ];
 
     /// By resource when the request names one (as PSA dispatches), else by kind.
-    fn of(request: &AdmissionRequest) -> Result<Target, String> {
+    pub(super) fn of(request: &AdmissionRequest) -> Result<Target, String> {
         let found = match &request.resource {
             Some(resource) if !resource.resource.is_empty() => Self::ALL
                 .iter()
@@ -308,34 +301,6 @@ fn qualified(group: &str, name: &str) -> String {
     }
 }
 
-/// Pod subresources that cannot change what a pod runs or how: PSA allows them unevaluated.
-const IGNORED_POD_SUBRESOURCES: &[&str] = &[
-    "exec",
-    "attach",
-    "binding",
-    "eviction",
-    "log",
-    "portforward",
-    "proxy",
-    "status",
-];
-
-/// Reviews one AdmissionRequest (JSON bytes) under the given settings.
-pub fn review(request: &[u8], settings: &Settings) -> Verdict {
-    match strict::from_slice::<AdmissionRequest>(request) {
-        Ok(parsed) => review_request(parsed, settings),
-        Err(error) => Verdict::bad_request(unreadable(request, &error)),
-    }
-}
-
-/// Reviews an AdmissionRequest already read (with [`strict::from_slice`], as part of a larger document).
-pub fn review_request(request: AdmissionRequest, settings: &Settings) -> Verdict {
-    match review_read(request, settings) {
-        Ok(verdict) => verdict,
-        Err(message) => Verdict::bad_request(message),
-    }
-}
-
 /// An AdmissionRequest delivered together with the policy's settings in one JSON document,
 /// `{"request": …, "settings": …}` (Kubewarden's `validate` payload), read in one pass.
 #[derive(Deserialize)]
@@ -356,7 +321,7 @@ impl<'a> RequestWithSettings<'a> {
 }
 
 /// Says what part of an unreadable request is wrong: the object, named by its kind, or the request.
-fn unreadable(request: &[u8], error: &strict::ReadError) -> String {
+pub(super) fn unreadable(request: &[u8], error: &strict::ReadError) -> String {
     let (field, inner_path) = error
         .path
         .split_once('.')
@@ -397,7 +362,7 @@ fn object_name(request: &[u8], old: bool) -> Option<String> {
 
 impl<'a> Object<'a> {
     /// The object as the type its target reads: as it was read, or parsed now from the raw text.
-    fn into_typed<T: Deserialize<'a>>(
+    pub(super) fn into_typed<T: Deserialize<'a>>(
         self,
         what: &str,
         typed: fn(Object<'a>) -> Option<T>,
@@ -410,225 +375,16 @@ impl<'a> Object<'a> {
     }
 }
 
-fn review_read(mut request: AdmissionRequest, settings: &Settings) -> Result<Verdict, String> {
-    let operation = request.operation.as_deref().unwrap_or_default();
-    match operation {
-        "CREATE" | "UPDATE" => {}
-        // Neither can make a pod run anything new.
-        "DELETE" | "CONNECT" => return Ok(Verdict::allow()),
-        other => {
-            return Err(format!(
-                "unsupported operation {other:?}: expected CREATE, UPDATE, DELETE or CONNECT"
-            ));
-        }
-    }
-    let update = operation == "UPDATE";
-    let target = Target::of(&request)?;
-    let sub_resource = request.sub_resource.as_deref().unwrap_or_default();
-    match target {
-        Target::Pod if IGNORED_POD_SUBRESOURCES.contains(&sub_resource) => {
-            return Ok(Verdict::allow());
-        }
-        // Scale and status of a controller or a volume do not change what runs or what it mounts.
-        Target::Controller(_) | Target::PersistentVolume if !sub_resource.is_empty() => {
-            return Ok(Verdict::allow());
-        }
-        _ => {}
-    }
-
-    let object = request
-        .object
-        .take()
-        .ok_or("the admission request has no object to evaluate")?;
-    match target {
-        Target::PersistentVolume => {
-            let volume = object.into_typed("the PersistentVolume", |object| match object {
-                Object::PersistentVolume(volume) => Some(volume),
-                _ => None,
-            })?;
-            let mut verdict = Verdict::allow();
-            if settings.runtime_access.enabled {
-                let violations =
-                    runtime_access::check_persistent_volume(&settings.runtime_access, &volume);
-                let subject = subject(&request, volume.metadata.name.as_deref());
-                deny_runtime_access(&mut verdict, Some(&subject), &violations);
-            }
-            Ok(verdict)
-        }
-        Target::Pod => {
-            let as_pod = |object| match object {
-                Object::Pod(pod) => Some(pod),
-                _ => None,
-            };
-            let pod = object.into_typed("the pod", as_pod)?;
-            let spec = pod.spec.as_ref().ok_or("the pod has no spec")?;
-            // The background audit scanner sends no userInfo: it evaluates every pod like a CREATE.
-            if update && request.user_info.is_some() {
-                let old = request
-                    .old_object
-                    .take()
-                    .map(|old| old.into_typed("the old pod", as_pod))
-                    .transpose()?;
-                if old.is_some_and(|old| !is_significant_update(&pod, &old)) {
-                    return Ok(Verdict::allow());
-                }
-            }
-            Ok(evaluate_with_guard(
-                &request,
-                settings,
-                &pod.metadata,
-                spec,
-                None,
-            ))
-        }
-        Target::Controller(controller) => {
-            let what = format!("the {}", request.kind.kind);
-            let workload = object.into_typed(&what, |object| match object {
-                Object::Workload(workload) => Some(workload),
-                _ => None,
-            })?;
-            let subject = subject(&request, workload.metadata.name.as_deref());
-            let Some(template) = workload.template(controller) else {
-                // Nothing to run yet (a ReplicationController may omit its template), as PSA.
-                return Ok(Verdict::allow());
-            };
-            let spec = template
-                .spec
-                .as_ref()
-                .ok_or_else(|| format!("{subject} has a pod template with no spec"))?;
-            Ok(evaluate_with_guard(
-                &request,
-                settings,
-                &template.metadata,
-                spec,
-                Some(&subject),
-            ))
-        }
-    }
-}
-
-/// `Deployment "web"`, or the bare kind for an object without a name yet.
-fn subject(request: &AdmissionRequest, name: Option<&str>) -> String {
-    match name.or(request.name.as_deref()).unwrap_or_default() {
-        "" => request.kind.kind.to_string(),
-        name => format!("{} {name:?}", request.kind.kind),
-    }
-}
-
-/// The Pod Security verdict, then the runtime guard, which holds where Pod Security is relaxed:
-/// at `privileged`, for exempt users, namespaces and runtime classes, and for controllers in warn mode.
-fn evaluate_with_guard(
-    request: &AdmissionRequest,
-    settings: &Settings,
-    metadata: &ObjectMeta,
-    spec: &PodSpec,
-    subject: Option<&str>,
-) -> Verdict {
-    let exemptions = &settings.exemptions;
-    let username = request.user_info.as_ref().and_then(|u| u.username.as_ref());
-    let mut verdict = if request.namespace.as_ref().is_some_and(|ns| {
-        exemptions
-            .namespaces
-            .iter()
-            .any(|exempt| ns == exempt.as_str())
-    }) {
-        Verdict::exempt("namespace")
-    } else if username.is_some_and(|user| {
-        exemptions
-            .usernames
-            .iter()
-            .any(|exempt| user == exempt.as_str())
-    }) {
-        Verdict::exempt("user")
-    } else {
-        evaluate(settings, metadata, spec, subject)
-    };
-    if settings
-        .runtime_access
-        .applies_in(request.namespace.as_deref())
-    {
-        let violations = runtime_access::check_pod(&settings.runtime_access, spec);
-        deny_runtime_access(&mut verdict, subject, &violations);
-    }
-    verdict
-}
-
-/// Adds the guard's violations to a verdict: they deny it, after any Pod Security violation.
-fn deny_runtime_access(verdict: &mut Verdict, subject: Option<&str>, violations: &[String]) {
-    if violations.is_empty() {
-        return;
-    }
-    let violated = format!("violates runtimeAccess: {}", violations.join("; "));
-    if !verdict.allowed {
-        let message = verdict.message.take().unwrap_or_default();
-        verdict.deny_with(format!("{message}; {violated}"));
-        return;
-    }
-    verdict.warnings.clear();
-    match subject {
-        Some(subject) => verdict.deny_with(format!("{subject}: {violated}")),
-        None => verdict.deny_with(violated),
-    }
-}
-
 /// Parses JSON strictly, naming the path of the first field that cannot be read.
 fn read<'de, T: Deserialize<'de>>(what: &str, bytes: &'de [u8]) -> Result<T, String> {
     strict::from_slice(bytes).map_err(|err| format!("cannot read {what}: {err}"))
 }
 
-/// PSA's rule (`isSignificantPodUpdate` in k8s.io/pod-security-admission/admission/admission.go): an
-/// update matters when it changes what runs: the number of containers or init containers, an image
-/// (by index; ephemeral containers by name, or one added), or a seccomp annotation of the pod or of a
-/// container, which were mutable when PSA was written. Metadata-only and most spec-only updates of a
-/// running pod are not re-evaluated, so pods that predate the policy keep working.
-fn is_significant_update(pod: &Pod, old: &Pod) -> bool {
-    let (Some(spec), Some(old_spec)) = (&pod.spec, &old.spec) else {
-        return true;
-    };
-    const POD_SECCOMP: &str = "seccomp.security.alpha.kubernetes.io/pod";
-    if pod.metadata.annotations.get(POD_SECCOMP) != old.metadata.annotations.get(POD_SECCOMP) {
-        return true;
-    }
-    if spec.containers.len() != old_spec.containers.len()
-        || spec.init_containers.len() != old_spec.init_containers.len()
-    {
-        return true;
-    }
-    let changed = |container: &crate::pod::Container, old_container: &crate::pod::Container| {
-        let key = format!(
-            "container.seccomp.security.alpha.kubernetes.io/{}",
-            container.name
-        );
-        container.image != old_container.image
-            || pod.metadata.annotations.get(&key) != old.metadata.annotations.get(&key)
-    };
-    let by_index = spec
-        .containers
-        .iter()
-        .zip(&old_spec.containers)
-        .chain(spec.init_containers.iter().zip(&old_spec.init_containers));
-    for (container, old_container) in by_index {
-        if changed(container, old_container) {
-            return true;
-        }
-    }
-    spec.ephemeral_containers.iter().any(|container| {
-        match old_spec
-            .ephemeral_containers
-            .iter()
-            .find(|old| old.name == container.name)
-        {
-            None => true,
-            Some(old_container) => changed(container, old_container),
-        }
-    })
-}
-
 /// A pod-making object: wherever its kind keeps the pod template.
 #[derive(Debug, Deserialize)]
-struct Workload<'a> {
+pub(super) struct Workload<'a> {
     #[serde(borrow, default)]
-    metadata: ObjectMeta<'a>,
+    pub(super) metadata: ObjectMeta<'a>,
     #[serde(borrow)]
     spec: Option<WorkloadSpec<'a>>,
     /// PodTemplate keeps its template at the top level.
@@ -658,7 +414,7 @@ struct JobSpec<'a> {
 }
 
 impl<'a> Workload<'a> {
-    fn template(&self, controller: PodController) -> Option<&Pod<'a>> {
+    pub(super) fn template(&self, controller: PodController) -> Option<&Pod<'a>> {
         let spec = self.spec.as_ref();
         match controller {
             PodController::PodTemplate => self.template.as_ref(),
@@ -673,74 +429,3 @@ impl<'a> Workload<'a> {
         }
     }
 }
-
-/// Evaluates a pod (subject `None`) or a controller's pod template at the enforce, audit and warn policies.
-fn evaluate(
-    settings: &Settings,
-    metadata: &ObjectMeta,
-    spec: &PodSpec,
-    subject: Option<&str>,
-) -> Verdict {
-    let runtime_class = spec.runtime_class_name.as_ref();
-    if runtime_class.is_some_and(|class| {
-        settings
-            .exemptions
-            .runtime_classes
-            .iter()
-            .any(|exempt| class == exempt.as_str())
-    }) {
-        return Verdict::exempt("runtimeClass");
-    }
-    let mut evaluated: Vec<(Policy, Vec<Forbidden>)> = Vec::new();
-    let mut failures_at = |policy: Policy| -> String {
-        if let Some((_, failures)) = evaluated.iter().find(|(p, _)| *p == policy) {
-            return checks::aggregate(failures);
-        }
-        let failures = checks::evaluate(policy, metadata, spec);
-        let text = checks::aggregate(&failures);
-        evaluated.push((policy, failures));
-        text
-    };
-
-    let mut verdict = Verdict::allow();
-    verdict.audit_annotations.insert(
-        format!("{ANNOTATION_PREFIX}enforce-policy"),
-        settings.enforce.to_string(),
-    );
-    let enforce = failures_at(settings.enforce);
-    if !enforce.is_empty() {
-        let violated = format!("PodSecurity \"{}\": {enforce}", settings.enforce);
-        match (subject, settings.pod_controllers) {
-            (None, _) => verdict.deny_with(format!("violates {violated}")),
-            (Some(subject), ControllerMode::Enforce) => {
-                verdict.deny_with(format!("{subject}: violates {violated}"))
-            }
-            (Some(subject), ControllerMode::Warn) => verdict
-                .warnings
-                .push(format!("{subject}: would violate {violated}")),
-        }
-    }
-    if let Some(audit) = settings.audit {
-        let failures = failures_at(audit);
-        if !failures.is_empty() {
-            verdict.audit_annotations.insert(
-                format!("{ANNOTATION_PREFIX}audit-violations"),
-                format!("would violate PodSecurity \"{audit}\": {failures}"),
-            );
-        }
-    }
-    // As PSA: no warnings on a request that is rejected anyway.
-    if let Some(warn) = settings.warn.filter(|_| verdict.allowed) {
-        let already_warned = subject.is_some() && warn == settings.enforce && !enforce.is_empty();
-        let failures = failures_at(warn);
-        if !failures.is_empty() && !already_warned {
-            verdict
-                .warnings
-                .push(format!("would violate PodSecurity \"{warn}\": {failures}"));
-        }
-    }
-    verdict
-}
-
-#[cfg(test)]
-mod tests;

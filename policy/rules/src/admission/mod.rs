@@ -1,0 +1,88 @@
+//! Admission semantics: which requests are evaluated, at which levels, and what the response says.
+//! Follows Kubernetes' Pod Security Admission, except that pod controllers are rejected by default
+//! and the runtime guard applies on top, where PSA exempts too.
+//!
+//! A request goes through three stages, one file each:
+//! - [`request`]: reading it (the object typed by what it is, in the same pass);
+//! - [`targets`]: deciding per target, as PSA's `ValidatePod` and `ValidatePodController`;
+//! - [`levels`]: evaluating a pod spec at the enforce, audit and warn levels, then the runtime
+//!   guard, into one verdict.
+
+mod levels;
+mod request;
+mod targets;
+
+pub use request::{AdmissionRequest, RequestWithSettings};
+
+use crate::settings::Settings;
+use crate::strict;
+use crate::verdict::Verdict;
+use request::Target;
+
+/// Pod subresources that cannot change what a pod runs or how: PSA allows them unevaluated.
+const IGNORED_POD_SUBRESOURCES: &[&str] = &[
+    "exec",
+    "attach",
+    "binding",
+    "eviction",
+    "log",
+    "portforward",
+    "proxy",
+    "status",
+];
+
+/// Validates one AdmissionRequest, given as JSON bytes, under the given settings.
+pub fn validate_json(request: &[u8], settings: &Settings) -> Verdict {
+    match strict::from_slice::<AdmissionRequest>(request) {
+        Ok(read) => validate(read, settings),
+        Err(error) => Verdict::bad_request(request::unreadable(request, &error)),
+    }
+}
+
+/// Validates an AdmissionRequest already read (with [`strict::from_slice`], as part of a larger
+/// document). A request the policy cannot evaluate is rejected with code 400, never let through.
+pub fn validate(request: AdmissionRequest, settings: &Settings) -> Verdict {
+    decide(request, settings).unwrap_or_else(Verdict::bad_request)
+}
+
+/// Which target the request is, and whether its operation and subresource need a decision at all.
+fn decide(mut request: AdmissionRequest, settings: &Settings) -> Result<Verdict, String> {
+    let operation = request.operation.as_deref().unwrap_or_default();
+    match operation {
+        "CREATE" | "UPDATE" => {}
+        // Neither can make a pod run anything new.
+        "DELETE" | "CONNECT" => return Ok(Verdict::allow()),
+        other => {
+            return Err(format!(
+                "unsupported operation {other:?}: expected CREATE, UPDATE, DELETE or CONNECT"
+            ));
+        }
+    }
+    let update = operation == "UPDATE";
+    let target = Target::of(&request)?;
+    let sub_resource = request.sub_resource.as_deref().unwrap_or_default();
+    match target {
+        Target::Pod if IGNORED_POD_SUBRESOURCES.contains(&sub_resource) => {
+            return Ok(Verdict::allow());
+        }
+        // Scale and status of a controller or a volume do not change what runs or what it mounts.
+        Target::Controller(_) | Target::PersistentVolume if !sub_resource.is_empty() => {
+            return Ok(Verdict::allow());
+        }
+        _ => {}
+    }
+    let object = request
+        .object
+        .take()
+        .ok_or("the admission request has no object to evaluate")?;
+    match target {
+        Target::PersistentVolume => targets::validate_persistent_volume(&request, object, settings),
+        Target::Pod => targets::validate_pod(&mut request, object, update, settings),
+        Target::Controller(controller) => {
+            targets::validate_pod_controller(&request, object, controller, settings)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
