@@ -45,10 +45,17 @@ pub enum ValidateBehaviour<'a> {
     Trap,
 }
 
-/// A policy that answers `validate_settings` with `settings_answer` and `validate` as told.
+/// What canned policies answer to `pod_security_checks`: the checks the conformance tests' fixtures
+/// name, as the real module lists them.
+const CANNED_CHECKS: &str =
+    r#"[{"id":"hostPorts","level":"baseline"},{"id":"procMount_restricted","level":"restricted"}]"#;
+
+/// A policy that answers `validate_settings` with `settings_answer`, `pod_security_checks` with
+/// two checks and `validate` as told.
 pub fn canned_policy(settings_answer: &str, validate: ValidateBehaviour<'_>) -> String {
     const SETTINGS_ANSWER_AT: u32 = 0;
     const VALIDATE_TEXT_AT: u32 = 4096;
+    const CHECKS_AT: u32 = 6144;
     let (validate_text, validate_body) = match validate {
         ValidateBehaviour::Answer(answer) => (
             answer,
@@ -80,6 +87,7 @@ pub fn canned_policy(settings_answer: &str, validate: ValidateBehaviour<'_>) -> 
         r#"(module {WAPC_GUEST_PRELUDE}
   (data (i32.const {SETTINGS_ANSWER_AT}) {settings})
   (data (i32.const {VALIDATE_TEXT_AT}) {validate_text})
+  (data (i32.const {CHECKS_AT}) {checks})
   (func (export "__guest_call") (param $op_len i32) (param $payload_len i32) (result i32)
     (call $guest_request (i32.const {REQUEST_AREA})
       (i32.add (i32.const {REQUEST_AREA}) (local.get $op_len)))
@@ -88,10 +96,17 @@ pub fn canned_policy(settings_answer: &str, validate: ValidateBehaviour<'_>) -> 
       (then
         (call $guest_response (i32.const {SETTINGS_ANSWER_AT}) (i32.const {settings_len}))
         (return (i32.const 1))))
+    ;; "pod_security_checks" is the only operation this long.
+    (if (i32.eq (local.get $op_len) (i32.const 19))
+      (then
+        (call $guest_response (i32.const {CHECKS_AT}) (i32.const {checks_len}))
+        (return (i32.const 1))))
     {validate_body}))"#,
         settings = wat_string(settings_answer.as_bytes()),
         settings_len = settings_answer.len(),
         validate_text = wat_string(validate_text.as_bytes()),
+        checks = wat_string(CANNED_CHECKS.as_bytes()),
+        checks_len = CANNED_CHECKS.len(),
     )
 }
 

@@ -566,3 +566,26 @@ fn annotations_no_check_reads_are_still_type_checked() {
         "{verdict:?}"
     );
 }
+
+/// Kubewarden's audit scanner names the resource by its kind; any other unknown resource is still
+/// refused.
+#[test]
+fn a_resource_named_by_its_kind_is_read_as_that_kind() {
+    let mut req = request(("", "Pod"), "Pod", "CREATE", pod("p", true));
+    req["userInfo"] = json!({});
+    let verdict = validate_json(&serde_json::to_vec(&req).unwrap(), &Settings::default());
+    assert_eq!(verdict.code, Some(403), "{verdict:?}");
+    let mut req = request(
+        ("apps", "Deployment"),
+        "Deployment",
+        "CREATE",
+        json!({
+        "metadata": {"name": "d"}, "spec": {"template": pod("p", true)}}),
+    );
+    req["userInfo"] = json!({});
+    let verdict = validate_json(&serde_json::to_vec(&req).unwrap(), &Settings::default());
+    assert_eq!(verdict.code, Some(403), "{verdict:?}");
+    let req = request(("", "Pod"), "Pods", "CREATE", pod("p", true));
+    let verdict = validate_json(&serde_json::to_vec(&req).unwrap(), &Settings::default());
+    assert_eq!(verdict.code, Some(400), "{verdict:?}");
+}
