@@ -132,6 +132,21 @@ fn every_case_gets_its_expected_outcome() {
     );
 }
 
+/// `host-test run` on the case's request, with these settings if any.
+fn run_through_the_cli(case: &Case, settings_json: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_host-test"));
+    command
+        .arg("run")
+        .arg("--policy")
+        .arg(real_policy_path())
+        .arg("--request")
+        .arg(requests().join(&case.request));
+    if let Some(settings) = settings_json {
+        command.arg("--settings-json").arg(settings);
+    }
+    command.output().unwrap()
+}
+
 #[test]
 fn refused_settings_make_the_harness_exit_non_zero() {
     let mut checked = 0;
@@ -139,16 +154,7 @@ fn refused_settings_make_the_harness_exit_non_zero() {
         let Some(expected) = &case.settings_error else {
             continue;
         };
-        let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
-            .arg("run")
-            .arg("--policy")
-            .arg(real_policy_path())
-            .arg("--request")
-            .arg(requests().join(&case.request))
-            .arg("--settings-json")
-            .arg(case.settings.to_string())
-            .output()
-            .unwrap();
+        let output = run_through_the_cli(&case, Some(&case.settings.to_string()));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             !output.status.success(),
@@ -179,14 +185,7 @@ fn requests_the_engines_refuse_make_the_harness_exit_1() {
         let Some(expected) = &case.refused else {
             continue;
         };
-        let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
-            .arg("run")
-            .arg("--policy")
-            .arg(real_policy_path())
-            .arg("--request")
-            .arg(requests().join(&case.request))
-            .output()
-            .unwrap();
+        let output = run_through_the_cli(&case, None);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{}: {stderr}", case.request);
         assert!(
