@@ -63,9 +63,10 @@ registry-server:
 	@command -v docker-registry >/dev/null || (apt-get update && apt-get install -y docker-registry)
 
 # Unit tests, native conformance, the end-to-end fixtures through the built module, and push/pull
-# through a real registry. The harness's tests build with the release profile, so they reuse the
-# wasmtime that `make run` built instead of building a debug one; the rules crate's tests stay in
-# the dev profile, where its debug assertions run.
+# through a real registry. The harness's tests build with the release profile, so they reuse most
+# of what `make run` built instead of building a debug wasmtime (the test-only dependencies still
+# change some shared crates' features); the rules crate's tests stay in the dev profile, where its
+# debug assertions run.
 unit-tests: policy registry-server
 	cargo test --locked --workspace --exclude host-test
 	cargo test --locked --release -p host-test

@@ -47,7 +47,7 @@ pub fn expected_denial_substring(check_id: &str) -> &str {
 /// The checks the module's registry holds, as the module lists them (its `pod_security_checks`
 /// function): a fixture's file name names its check by the lowercased ID, so a new check's
 /// fixtures are understood as soon as the module has the check.
-pub struct ModuleChecks(Vec<String>);
+pub struct ModuleChecks(Vec<(String, String)>);
 
 impl ModuleChecks {
     pub fn of(module: &WapcModule) -> anyhow::Result<Self> {
@@ -63,17 +63,24 @@ impl ModuleChecks {
             )?;
         let listed: Vec<Listed> = serde_json::from_slice(&listed)
             .context("the module's list of Pod Security checks cannot be read")?;
-        Ok(ModuleChecks(
-            listed.into_iter().map(|check| check.id).collect(),
-        ))
+        Ok(ModuleChecks::new(listed.into_iter().map(|check| check.id)))
+    }
+
+    /// The checks with the fixture prefix of each: the ID, lowercased.
+    fn new(ids: impl IntoIterator<Item = String>) -> Self {
+        ModuleChecks(
+            ids.into_iter()
+                .map(|id| (id.to_ascii_lowercase(), id))
+                .collect(),
+        )
     }
 
     /// The check a fixture prefix names.
     pub fn by_prefix(&self, prefix: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|id| id.to_ascii_lowercase() == prefix)
-            .map(String::as_str)
+            .find(|(lowercased, _)| lowercased == prefix)
+            .map(|(_, id)| id.as_str())
     }
 }
 
@@ -359,7 +366,7 @@ mod tests {
 
     #[test]
     fn a_fixture_prefix_names_a_check_of_the_module() {
-        let checks = ModuleChecks(vec!["procMount".into(), "procMount_restricted".into()]);
+        let checks = ModuleChecks::new(["procMount".into(), "procMount_restricted".into()]);
         assert_eq!(
             checks.by_prefix("procmount_restricted"),
             Some("procMount_restricted")

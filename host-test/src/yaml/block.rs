@@ -151,7 +151,7 @@ impl<'a> Reader<'a> {
             first_line.get_or_insert(line.number());
             let (key, rest) = split_key(line.content)?;
             let value = if is_empty_value(rest) {
-                let (value, lines) = self.nested(indent, true, key == "items")?;
+                let (value, lines) = self.nested(indent, true)?;
                 if key == "items" && self.depth == 1 {
                     item_lines = lines;
                 }
@@ -194,7 +194,7 @@ impl<'a> Reader<'a> {
             };
             lines.push(item_line);
             let item = if is_empty_value(rest) {
-                self.nested(indent, false, false)?.0
+                self.nested(indent, false)?.0
             } else if rest.starts_with('-') && sequence_entry(rest).is_some() {
                 return None; // `- - a`: left to serde-saphyr.
             } else if split_key(rest).is_some() && !rest.starts_with(['"', '\'']) {
@@ -214,37 +214,24 @@ impl<'a> Reader<'a> {
     }
 
     /// The value of a key or entry whose line ends after its `:` or `-`: the more indented block
-    /// below it, a sequence at the key's own indent (only for a mapping's value), or null.
-    fn nested(
-        &mut self,
-        indent: usize,
-        in_mapping: bool,
-        want_lines: bool,
-    ) -> Option<(Value, Vec<u64>)> {
+    /// below it, a sequence at the key's own indent (only for a mapping's value), or null; with the
+    /// line of each item when it is a sequence.
+    fn nested(&mut self, indent: usize, in_mapping: bool) -> Option<(Value, Vec<u64>)> {
         let Some(line) = self.peek() else {
             return Some((Value::Null, Vec::new()));
         };
-        if line.indent > indent {
-            if line.is_entry() {
-                let (items, lines) = self.sequence(line.indent)?;
-                return Some((
-                    Value::Array(items),
-                    if want_lines { lines } else { Vec::new() },
-                ));
-            }
-            // Not a key: a scalar on the next line, a multi-line plain scalar.
-            split_key(line.content)?;
-            let (fields, ..) = self.mapping(line.indent, None)?;
-            return Some((Value::Object(fields), Vec::new()));
+        let more_indented = line.indent > indent;
+        if line.is_entry() && (more_indented || (in_mapping && line.indent == indent)) {
+            let (items, lines) = self.sequence(line.indent)?;
+            return Some((Value::Array(items), lines));
         }
-        if in_mapping && line.indent == indent && line.is_entry() {
-            let (items, lines) = self.sequence(indent)?;
-            return Some((
-                Value::Array(items),
-                if want_lines { lines } else { Vec::new() },
-            ));
+        if !more_indented {
+            return Some((Value::Null, Vec::new()));
         }
-        Some((Value::Null, Vec::new()))
+        // Not a key: a scalar on the next line, a multi-line plain scalar.
+        split_key(line.content)?;
+        let (fields, ..) = self.mapping(line.indent, None)?;
+        Some((Value::Object(fields), Vec::new()))
     }
 
     /// A value on the same line as its key or `-`, which must not go on below `indent` (but for

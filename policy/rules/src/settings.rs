@@ -6,6 +6,7 @@
 mod introspect;
 
 use crate::level::{Level, LevelVersion, Version};
+use crate::pod::Text;
 use crate::runtime_access::{self, RuntimeAccessSettings};
 use crate::strict;
 use serde::Deserialize;
@@ -247,16 +248,18 @@ fn expected_first(message: &str) -> String {
         )
 }
 
+// Levels, versions and modes are read as `Text`, borrowed from the payload unless escaped:
+// policy-server sends the settings with every request.
 impl<'de> Deserialize<'de> for Level {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+        let text = Text::deserialize(deserializer)?;
         Level::parse(&text).ok_or_else(|| de::Error::custom(bad_value(&text, &Level::NAMES)))
     }
 }
 
 impl<'de> Deserialize<'de> for Version {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+        let text = Text::deserialize(deserializer)?;
         Version::parse(&text).ok_or_else(|| {
             de::Error::custom(format!(
                 "invalid version {text:?}, expected \"latest\" or \"v1.N\" (as in \"v1.25\"){}",
@@ -270,8 +273,8 @@ impl<'de> Deserialize<'de> for Version {
 
 impl<'de> Deserialize<'de> for ControllerMode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        match text.as_str() {
+        let text = Text::deserialize(deserializer)?;
+        match &*text {
             "enforce" => Ok(ControllerMode::Enforce),
             "warn" => Ok(ControllerMode::Warn),
             other => Err(de::Error::custom(bad_value(other, &["enforce", "warn"]))),

@@ -270,26 +270,19 @@ impl Target {
         ),
     ];
 
-    /// By resource when the request names one (as PSA dispatches), else by kind.
-    /// Kubewarden's audit scanner names the resource by its kind (`"resource": "Pod"`), so a
-    /// resource that is the request's own kind is read as that kind.
+    /// By resource when the request names one (as PSA dispatches), else by kind. A resource may be
+    /// named by its kind too, as Kubewarden's audit scanner names it (`"resource": "Pod"`).
     pub(super) fn of(request: &AdmissionRequest) -> Result<Target, String> {
-        let by_kind = || {
-            Self::ALL.iter().find(|(group, _, kind, _)| {
-                request.kind.group == *group && request.kind.kind == *kind
-            })
-        };
         let found = match &request.resource {
-            Some(resource)
-                if resource.resource == request.kind.kind
-                    && resource.group == request.kind.group =>
-            {
-                by_kind()
+            Some(resource) if !resource.resource.is_empty() => {
+                Self::ALL.iter().find(|(group, name, kind, _)| {
+                    resource.group == *group
+                        && (resource.resource == *name || resource.resource == *kind)
+                })
             }
-            Some(resource) if !resource.resource.is_empty() => Self::ALL
-                .iter()
-                .find(|(group, name, _, _)| resource.group == *group && resource.resource == *name),
-            _ => by_kind(),
+            _ => Self::ALL.iter().find(|(group, _, kind, _)| {
+                request.kind.group == *group && request.kind.kind == *kind
+            }),
         };
         found.map(|(_, _, _, target)| *target).ok_or_else(|| {
             let what = match &request.resource {
