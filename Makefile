@@ -46,8 +46,11 @@ policy: wasm-target harness binaryen
 harness:
 	cargo build --locked --release -p host-test
 
+# The annotated module, granted what its metadata asks for (as kwctl run --allow-context-aware), in
+# the cluster examples/cluster/namespaces.yaml describes.
 run: policy harness
-	$(HOST_TEST) run --format summary --policy policy.wasm --request $(EXAMPLES)
+	$(HOST_TEST) run --format summary --policy annotated-policy.wasm --allow-context-aware \
+		--cluster-state examples/cluster/namespaces.yaml --request $(EXAMPLES)
 
 fmt-check:
 	cargo fmt --all -- --check

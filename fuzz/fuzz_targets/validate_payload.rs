@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|payload: &[u8]| {
-    let verdict = restricted_pod_policy::verdict_for(payload);
+    let verdict = restricted_pod_policy::verdict_for(payload, &restricted_pod_policy::Unlabelled);
     if verdict.allowed {
         assert!(
             verdict.message.is_none() && verdict.code.is_none(),
@@ -16,6 +16,6 @@ fuzz_target!(|payload: &[u8]| {
             verdict.message.as_deref().is_some_and(|m| !m.is_empty()),
             "{verdict:?}"
         );
-        assert!(matches!(verdict.code, Some(400 | 403)), "{verdict:?}");
+        assert!(matches!(verdict.code, Some(400 | 403 | 422)), "{verdict:?}");
     }
 });

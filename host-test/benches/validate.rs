@@ -9,10 +9,12 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use host_test::WapcModule;
 use host_test::run::evaluator::ValidationRequest;
+use host_test::run::host_capabilities::{ClusterState, HostCapabilities, Source};
 use host_test::run::input::{read_admission_request, request_files};
 use host_test::run::wapc_host::DEFAULT_TIMEOUT;
 use serde_json::json;
 use std::hint::black_box;
+use std::sync::Arc;
 
 fn per_request(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,7 +24,13 @@ fn per_request(c: &mut Criterion) {
     let wasm = std::fs::read(&policy)
         .unwrap_or_else(|error| panic!("{}: {error}; run `make policy` first", policy.display()));
     let runtime = host_test::WapcRuntime::new().expect("a wasmtime engine");
-    let module = WapcModule::new(&runtime, &wasm, DEFAULT_TIMEOUT).expect("the module compiles");
+    // Every namespace exists unlabelled, as the native side's `Unlabelled` answers.
+    let unlabelled = ClusterState::default().assume_unknown_namespaces_exist();
+    let module = WapcModule::new(&runtime, &wasm, DEFAULT_TIMEOUT)
+        .expect("the module compiles")
+        .with_host_capabilities(Arc::new(HostCapabilities::granting_all(
+            Source::ClusterState(unlabelled),
+        )));
     let settings = json!({});
 
     for file in request_files(&root.join("benches")).expect("the benches folder lists") {
@@ -39,7 +47,13 @@ fn per_request(c: &mut Criterion) {
             })
         });
         group.bench_function("2 native validate", |b| {
-            b.iter(|| restricted_pod_policy::validate(black_box(&payload)).expect("validates"))
+            b.iter(|| {
+                restricted_pod_policy::validate(
+                    black_box(&payload),
+                    &restricted_pod_policy::Unlabelled,
+                )
+                .expect("validates")
+            })
         });
         let mut warm = module.instantiate_warm().expect("an instance");
         group.bench_function("3 warm wasm", |b| {

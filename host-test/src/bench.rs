@@ -13,12 +13,14 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, ensure};
 use serde_json::{Value, json};
 
 use crate::run::evaluator::ValidationRequest;
+use crate::run::host_capabilities::{ClusterState, HostCapabilities, Source};
 use crate::run::input::{read_admission_request, request_files};
 use crate::run::module_cache::ModuleCache;
 use crate::run::wapc_host::DEFAULT_TIMEOUT;
@@ -53,7 +55,13 @@ pub struct BenchReport {
     pub module_bytes: usize,
     /// A fresh-instance call of [`EMPTY_WAPC_MODULE`]: what policy-server's path costs any module.
     pub empty_fresh: f64,
+    /// A Namespace UPDATE that tightens enforce with [`NAMESPACE_PODS`] pods listed, fresh path.
+    pub namespace_update: f64,
+    pub namespace_update_warnings: usize,
 }
+
+/// Pods in the namespace whose UPDATE the benchmark times: PSA's limit on pods checked.
+const NAMESPACE_PODS: usize = 3000;
 
 /// The smallest waPC module with our module's memory (17 pages, a data segment) that answers a call:
 /// its fresh-instance call is the floor of the policy-server path, whatever the policy does.
@@ -136,15 +144,16 @@ fn measure_request(
     module: &WapcModule,
     name: String,
     request: &Value,
+    settings: &Value,
     iterations: usize,
 ) -> anyhow::Result<RequestFigures> {
-    // The bytes policy-server would send: the request in the API's field order, settings `{}`.
-    let settings = json!({});
-    let payload = serde_json::to_vec(&ValidationRequest::new(request, &settings))?;
+    // The bytes policy-server would send: the request in the API's field order, and the settings.
+    let payload = serde_json::to_vec(&ValidationRequest::new(request, settings))?;
 
     // The module and the native build of the same crate must answer alike, or the comparison is meaningless.
-    let native_answer = restricted_pod_policy::validate(&payload)
-        .map_err(|error| anyhow::anyhow!("{name}: native validate failed: {error}"))?;
+    let native_answer =
+        restricted_pod_policy::validate(&payload, &restricted_pod_policy::Unlabelled)
+            .map_err(|error| anyhow::anyhow!("{name}: native validate failed: {error}"))?;
     let answer = module
         .call("validate", &payload)
         .map_err(|error| anyhow::anyhow!("{name}: validate failed: {error}"))?;
@@ -163,7 +172,11 @@ fn measure_request(
     });
     let native = median_ns(iterations, || {
         std::hint::black_box(
-            restricted_pod_policy::validate(std::hint::black_box(&payload)).expect("validates"),
+            restricted_pod_policy::validate(
+                std::hint::black_box(&payload),
+                &restricted_pod_policy::Unlabelled,
+            )
+            .expect("validates"),
         );
     });
     let mut warm_instance = module
@@ -215,7 +228,14 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         std::hint::black_box(empty.call("validate", b"{}").expect("answers"));
     });
 
-    let module = WapcModule::new(&runtime, &wasm, DEFAULT_TIMEOUT)?;
+    // Every namespace exists unlabelled, as the native build's `Unlabelled` answers: the fresh path
+    // includes the namespace's `get_resource`, answered by the harness.
+    let unlabelled = ClusterState::default().assume_unknown_namespaces_exist();
+    let module =
+        WapcModule::new(&runtime, &wasm, DEFAULT_TIMEOUT)?.with_host_capabilities(Arc::new(
+            HostCapabilities::granting_all(Source::ClusterState(unlabelled)),
+        ));
+    let settings = json!({});
     let mut figures = Vec::new();
     let mut typical = None;
     for file in request_files(&options.requests)? {
@@ -232,10 +252,18 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<BenchReport> {
             &module,
             name,
             &request,
+            &settings,
             options.iterations,
         )?);
     }
     let typical = typical.context("the requests need a *typical* pod to scale")?;
+    figures.push(measure_request(
+        &module,
+        "typical pod, namespaceLabels: false (no host call)".to_string(),
+        &typical,
+        &json!({"namespaceLabels": false}),
+        options.iterations,
+    )?);
     for (volume, what) in [
         (ScaledVolume::ConfigMap, "volumes"),
         (ScaledVolume::HostPath, "hostPath volumes"),
@@ -248,17 +276,73 @@ pub fn run_bench(options: &BenchOptions) -> anyhow::Result<BenchReport> {
                 &module,
                 format!("scale: {containers} containers + {containers} {what}"),
                 &request,
+                &settings,
                 iterations,
             )?);
         }
     }
+    let (namespace_update, namespace_update_warnings) =
+        measure_namespace_update(&runtime, &wasm, &typical, options.iterations)?;
     Ok(BenchReport {
         requests: figures,
         compile,
         cache_load,
         module_bytes: wasm.len(),
         empty_fresh,
+        namespace_update,
+        namespace_update_warnings,
     })
+}
+
+/// A Namespace UPDATE from `privileged` to `restricted` with [`NAMESPACE_PODS`] pods in it (the
+/// typical pod run as root, one ReplicaSet per ten pods), on the fresh path: the pod list is
+/// answered by the harness and every pod is checked. Returns the median and the warnings given.
+fn measure_namespace_update(
+    runtime: &WapcRuntime,
+    wasm: &[u8],
+    typical: &Value,
+    iterations: usize,
+) -> anyhow::Result<(f64, usize)> {
+    let template = typical
+        .get("object")
+        .context("the typical request has no object")?;
+    let mut state = ClusterState::default();
+    for index in 0..NAMESPACE_PODS {
+        let mut pod = template.clone();
+        pod["metadata"] = json!({"name": format!("web-{index:04}"), "namespace": "shop",
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web",
+                                 "uid": format!("rs-{}", index / 10), "controller": true}]});
+        if let Some(security) = pod.pointer_mut("/spec/securityContext") {
+            security["runAsNonRoot"] = json!(false);
+        }
+        state.add(pod)?;
+    }
+    let module = WapcModule::new(runtime, wasm, DEFAULT_TIMEOUT)?.with_host_capabilities(Arc::new(
+        HostCapabilities::granting_all(Source::ClusterState(state)),
+    ));
+    let namespace = |level: &str| {
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop",
+               "labels": {"pod-security.kubernetes.io/enforce": level}}})
+    };
+    let request = json!({"uid": "bench-ns", "kind": {"group": "", "version": "v1", "kind": "Namespace"},
+        "resource": {"group": "", "version": "v1", "resource": "namespaces"}, "name": "shop",
+        "namespace": "shop", "operation": "UPDATE", "userInfo": {"username": "admin"},
+        "object": namespace("restricted"), "oldObject": namespace("privileged")});
+    let payload = serde_json::to_vec(&ValidationRequest::new(&request, &json!({})))?;
+    let answer: Value = serde_json::from_slice(
+        &module
+            .call("validate", &payload)
+            .map_err(|error| anyhow::anyhow!("namespace update: {error}"))?,
+    )?;
+    let warnings = answer["warnings"].as_array().map_or(0, Vec::len);
+    ensure!(
+        warnings > 1,
+        "the namespace update found no violating pods: {answer}"
+    );
+    let fresh = median_ns((iterations / 100).clamp(5, 20), || {
+        std::hint::black_box(module.call("validate", &payload).expect("validates"));
+    });
+    Ok((fresh, warnings))
 }
 
 fn micros(ns: f64) -> String {
@@ -354,6 +438,15 @@ pub fn render_markdown(report: &BenchReport, options: &BenchOptions, policy: &Pa
          pages and a data segment) takes {} µs on this run. That part of (4) is wasmtime's \
          on-demand instance (memory mapped, then unmapped) and the store, whatever the policy does.",
         micros(report.empty_fresh)
+    );
+    let _ = writeln!(
+        out,
+        "\nNamespace labels: (4) includes the `get_resource` of the pod's namespace, answered by the \
+         harness (compare the typical pod with `namespaceLabels: false`). A Namespace UPDATE that \
+         tightens enforce from privileged to restricted with {NAMESPACE_PODS} pods in the namespace \
+         (listed by the harness, every pod checked, {} warnings) takes {:.1} ms on the fresh path.",
+        report.namespace_update_warnings,
+        report.namespace_update / 1e6
     );
     out
 }

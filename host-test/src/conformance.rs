@@ -124,9 +124,10 @@ pub fn pod_create_request(pod: Value, uid: &str) -> Value {
     })
 }
 
-/// The settings that enforce `level` at `version` (e.g. `restricted`, `v1.29`).
+/// The settings that enforce `level` at `version` (e.g. `restricted`, `v1.29`) in every namespace:
+/// the corpus tests the checks, so no namespace's labels are read.
 pub fn enforce_settings(level: &str, version: &str) -> Value {
-    json!({"defaults": {"enforce": level, "enforce-version": version}})
+    json!({"defaults": {"enforce": level, "enforce-version": version}, "namespaceLabels": false})
 }
 
 /// What a fixture must get.

@@ -202,7 +202,7 @@ fn run_evaluates_a_review_with_the_real_policy() {
         "--request",
         path_str(&dir.path().join("review.json")),
         "--settings-json",
-        r#"{"defaults":{"enforce":"restricted","enforce-version":"v1.37"}}"#,
+        r#"{"defaults":{"enforce":"restricted","enforce-version":"v1.37"},"namespaceLabels":false}"#,
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let response: Value = serde_json::from_str(&stdout_lines(&output)[0]).unwrap();

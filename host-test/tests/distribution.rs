@@ -67,6 +67,14 @@ fn the_examples_install_the_released_module_with_its_rules() {
             "{name}: rules differ from metadata.yml"
         );
         assert_eq!(spec["mutating"], metadata.mutating, "{name}: mutating");
+        // What the module reads from the cluster is granted where Kubewarden can grant it.
+        if manifest["kind"] == "ClusterAdmissionPolicy" {
+            assert_eq!(
+                spec["contextAwareResources"],
+                serde_json::to_value(&metadata.context_aware_resources).unwrap(),
+                "{name}: contextAwareResources differ from metadata.yml"
+            );
+        }
         assert_eq!(spec["module"], module.as_str(), "{name}: module");
         kinds_and_modes.push((
             manifest["kind"].as_str().unwrap().to_string(),

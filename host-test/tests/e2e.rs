@@ -1,5 +1,6 @@
 //! The end-to-end fixtures in `test_data/`: each AdmissionReview in `requests/` goes through the
-//! built module (`policy.wasm`) and must get the outcome `test_data/cases.yaml` gives it.
+//! built module (`policy.wasm`), its Kubernetes host calls answered from
+//! `test_data/cluster-state.yaml`, and must get the outcome `test_data/cases.yaml` gives it.
 
 mod common;
 
@@ -8,7 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::real_policy_path;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::{real_annotated_policy_path, real_policy_path};
+use host_test::run::host_capabilities::{
+    ClusterState, ContextAwareResource, HostCapabilities, Source,
+};
 use host_test::run::input::read_admission_request;
 use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 use serde::Deserialize;
@@ -96,11 +103,29 @@ fn mismatches(case: &Case, response: &host_test::AdmissionResponse) -> Vec<Strin
     problems
 }
 
+fn cluster_state() -> PathBuf {
+    test_data().join("cluster-state.yaml")
+}
+
+/// What the annotated module is granted in a ClusterAdmissionPolicy (`metadata.yml`).
+fn granted() -> BTreeSet<ContextAwareResource> {
+    ["Namespace", "Pod"]
+        .into_iter()
+        .map(|kind| ContextAwareResource {
+            api_version: "v1".to_string(),
+            kind: kind.to_string(),
+        })
+        .collect()
+}
+
 #[test]
 fn every_case_gets_its_expected_outcome() {
     let runtime = WapcRuntime::new().unwrap();
-    let module =
-        WapcModule::from_file(&runtime, &real_policy_path(), Duration::from_secs(2)).unwrap();
+    let state = ClusterState::from_file(&cluster_state()).unwrap();
+    let capabilities = HostCapabilities::new(granted(), Source::ClusterState(state));
+    let module = WapcModule::from_file(&runtime, &real_policy_path(), Duration::from_secs(2))
+        .unwrap()
+        .with_host_capabilities(Arc::new(capabilities));
     let cases = cases();
     let mut failures = Vec::new();
     let mut evaluated = 0;
@@ -132,13 +157,16 @@ fn every_case_gets_its_expected_outcome() {
     );
 }
 
-/// `host-test run` on the case's request, with these settings if any.
+/// `host-test run` on the case's request, in the cases' cluster, with these settings if any.
 fn run_through_the_cli(case: &Case, settings_json: Option<&str>) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_host-test"));
     command
         .arg("run")
         .arg("--policy")
-        .arg(real_policy_path())
+        .arg(real_annotated_policy_path())
+        .arg("--allow-context-aware")
+        .arg("--cluster-state")
+        .arg(cluster_state())
         .arg("--request")
         .arg(requests().join(&case.request));
     if let Some(settings) = settings_json {
@@ -215,4 +243,100 @@ fn every_request_file_has_a_case() {
             );
         }
     }
+}
+
+/// `host-test run` on one request with the given host-capability arguments; its stdout.
+fn run_with_host(request: &str, host_arguments: &[&std::ffi::OsStr]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .arg("run")
+        .arg(real_annotated_policy_path())
+        .arg("--allow-context-aware")
+        .args(host_arguments)
+        .arg("-r")
+        .arg(requests().join(request))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The session format is kwctl's: a session written as kwctl writes it (`test_data/sessions/`)
+/// replays in host-test, and one host-test records replays to the same responses.
+#[test]
+fn kwctl_sessions_replay_and_recorded_sessions_replay_alike() {
+    let request = "ns-labels-baseline-namespace.json";
+    let kwctl_session = test_data().join("sessions/ns-labels-baseline-namespace.yml");
+    let replayed = run_with_host(
+        request,
+        &[
+            "--replay-host-capabilities-interactions".as_ref(),
+            kwctl_session.as_os_str(),
+        ],
+    );
+    let response: Value = serde_json::from_str(&replayed).unwrap();
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(
+        response["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("would violate PodSecurity \"restricted:latest\""),
+        "{response}"
+    );
+
+    let folder = tempfile::tempdir().unwrap();
+    let recorded = folder.path().join("session.yml");
+    let state = cluster_state();
+    let live = run_with_host(
+        request,
+        &[
+            "--cluster-state".as_ref(),
+            state.as_os_str(),
+            "--record-host-capabilities-interactions".as_ref(),
+            recorded.as_os_str(),
+        ],
+    );
+    assert_eq!(live, replayed);
+    let session = std::fs::read_to_string(&recorded).unwrap();
+    assert!(
+        session.starts_with("- type: Exchange\n  request: |\n    !KubernetesGetResource\n"),
+        "{session}"
+    );
+    let again = run_with_host(
+        request,
+        &[
+            "--replay-host-capabilities-interactions".as_ref(),
+            recorded.as_os_str(),
+        ],
+    );
+    assert_eq!(again, live);
+}
+
+/// Without `--allow-context-aware`, as kwctl, nothing is granted: the policy fails closed.
+#[test]
+fn without_the_grant_the_namespace_cannot_be_read() {
+    let output = Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .arg("run")
+        .arg(real_annotated_policy_path())
+        .arg("--cluster-state")
+        .arg(cluster_state())
+        .arg("-r")
+        .arg(requests().join("ns-labels-baseline-namespace.json"))
+        .output()
+        .unwrap();
+    let response: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(response["allowed"], false);
+    assert_eq!(response["status"]["code"], 500);
+    assert!(
+        response["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Policy has not been granted access to Kubernetes v1/Namespace resources"),
+        "{response}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--allow-context-aware"), "{stderr}");
 }

@@ -6,14 +6,23 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::real_policy_path;
+use host_test::run::host_capabilities::{ClusterState, HostCapabilities, Source};
 use host_test::{WapcModule, WapcRuntime};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 const DEADLINE: Duration = Duration::from_secs(2);
 
+/// The module with every namespace answered, unlabelled: hostile requests go the whole way,
+/// namespace lookup included.
 fn module() -> WapcModule {
     let runtime = WapcRuntime::new().unwrap();
-    WapcModule::from_file(&runtime, &real_policy_path(), DEADLINE).unwrap()
+    let unlabelled = ClusterState::default().assume_unknown_namespaces_exist();
+    WapcModule::from_file(&runtime, &real_policy_path(), DEADLINE)
+        .unwrap()
+        .with_host_capabilities(Arc::new(HostCapabilities::granting_all(
+            Source::ClusterState(unlabelled),
+        )))
 }
 
 /// Sends a raw `validate` payload and returns the guest's ValidationResponse.
@@ -186,7 +195,7 @@ fn deeply_nested_json_gets_a_verdict_without_overflowing() {
         );
         // In a field it skips without recursing: judged on what it reads, as if the field were absent.
         let skipped = format!(
-            r#"{{"request": {{"uid": "h", "kind": {{"kind": "Pod"}}, "operation": "CREATE", "object": {{"spec": {{"containers": [{{"name": "a", "securityContext": {{"privileged": true}}}}], "x": {nested}}}}}}}, "settings": {{}}}}"#
+            r#"{{"request": {{"uid": "h", "kind": {{"kind": "Pod"}}, "operation": "CREATE", "namespace": "n", "object": {{"spec": {{"containers": [{{"name": "a", "securityContext": {{"privileged": true}}}}], "x": {nested}}}}}}}, "settings": {{}}}}"#
         );
         let response = validate_raw(&module, skipped.as_bytes());
         assert_eq!(

@@ -4,12 +4,20 @@ mod common;
 
 use std::process::Command;
 
-use common::{real_policy_path, workspace_file};
+use common::{real_annotated_policy_path, workspace_file};
 
 fn run_with_limit(mib: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_host-test"))
-        .args(["run", "--max-memory", mib, "--policy"])
-        .arg(real_policy_path())
+        .args([
+            "run",
+            "--max-memory",
+            mib,
+            "--allow-context-aware",
+            "--cluster-state",
+        ])
+        .arg(workspace_file("test_data/cluster-state.yaml"))
+        .arg("--policy")
+        .arg(real_annotated_policy_path())
         .arg("--request")
         .arg(workspace_file("test_data/requests/check-privileged.json"))
         .output()

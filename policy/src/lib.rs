@@ -3,14 +3,21 @@
 
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
+pub use pod_security_rules::{Cluster, Unlabelled};
 use pod_security_rules::{RequestWithSettings, Settings, Verdict, strict, validate_json};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 
+#[cfg(target_arch = "wasm32")]
+mod host_cluster;
+
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
-    guest::register_function("validate", validate);
+    #[cfg(target_arch = "wasm32")]
+    guest::register_function("validate", |payload| {
+        validate(payload, &host_cluster::HostCluster::new())
+    });
     guest::register_function("validate_settings", validate_settings);
     guest::register_function(
         "protocol_version",
@@ -55,22 +62,23 @@ struct RawPayload<'a> {
     settings: Option<&'a RawValue>,
 }
 
-/// The `validate` operation: a payload in, a `ValidationResponse` out, as the module answers it.
-pub fn validate(payload: &[u8]) -> CallResult {
+/// The `validate` operation: a payload in, a `ValidationResponse` out, as the module answers it,
+/// with the cluster read through `cluster` (the host's, in the module).
+pub fn validate(payload: &[u8], cluster: &dyn Cluster) -> CallResult {
     Ok(serde_json::to_vec(&validation_response(&verdict_for(
-        payload,
+        payload, cluster,
     )))?)
 }
 
 /// The verdict on a `validate` payload; every failure becomes a rejection, never a guest error.
-pub fn verdict_for(payload: &[u8]) -> Verdict {
+pub fn verdict_for(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
     // What policy-server sends: the AdmissionRequest and the policy's settings, read in one pass.
     match RequestWithSettings::read(payload) {
         Ok(read) => match read_settings(read.settings) {
-            Ok(settings) => pod_security_rules::validate(read.request, &settings),
+            Ok(settings) => pod_security_rules::validate(read.request, &settings, cluster),
             Err(rejection) => rejection,
         },
-        Err(_) => explain_unreadable(payload),
+        Err(_) => explain_unreadable(payload, cluster),
     }
 }
 
@@ -83,7 +91,7 @@ fn read_settings(raw: Option<&RawValue>) -> Result<Settings, Verdict> {
 }
 
 /// Reads an unreadable payload again in parts, so the rejection says which part is wrong and where.
-fn explain_unreadable(payload: &[u8]) -> Verdict {
+fn explain_unreadable(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
     let payload: RawPayload = match strict::from_slice(payload) {
         Ok(payload) => payload,
         Err(err) => {
@@ -91,7 +99,7 @@ fn explain_unreadable(payload: &[u8]) -> Verdict {
         }
     };
     match read_settings(payload.settings) {
-        Ok(settings) => validate_json(payload.request.get().as_bytes(), &settings),
+        Ok(settings) => validate_json(payload.request.get().as_bytes(), &settings, cluster),
         Err(rejection) => rejection,
     }
 }

@@ -59,12 +59,14 @@ pub enum Input {
     /// Standard input, with the file name reports give it.
     Stdin(String),
     File(PathBuf),
+    /// Text already read (standard input, when it must be read twice), with its name.
+    Text(String, std::sync::Arc<str>),
 }
 
 impl Input {
     pub fn name(&self) -> String {
         match self {
-            Input::Stdin(name) => name.clone(),
+            Input::Stdin(name) | Input::Text(name, _) => name.clone(),
             Input::File(path) => path.display().to_string(),
         }
     }
@@ -158,6 +160,7 @@ pub fn split_input(input: &Input, emit: &mut dyn FnMut(Result<RawDocument, Probl
     let name = input.name();
     let reader: Box<dyn Read> = match input {
         Input::Stdin(_) => Box::new(std::io::stdin().lock()),
+        Input::Text(_, text) => Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
         Input::File(path) => match File::open(path) {
             Ok(file) => Box::new(file),
             Err(error) => {

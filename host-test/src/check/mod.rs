@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod findings;
 pub mod manifests;
+pub mod namespaces;
 pub mod report;
 pub mod request;
 

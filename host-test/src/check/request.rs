@@ -14,13 +14,14 @@ struct EvaluatedKind {
     namespaced: bool,
 }
 
-/// Pods, every pod controller, PodTemplates and PersistentVolumes: what `metadata.yml` sends the
-/// policy. Deployments, ReplicaSets and DaemonSets were once served by `extensions` too.
+/// Pods, every pod controller, PodTemplates, PersistentVolumes and Namespaces: what `metadata.yml`
+/// sends the policy. Deployments, ReplicaSets and DaemonSets were once served by `extensions` too.
 const EVALUATED_KINDS: &[EvaluatedKind] = &[
     core("Pod", "pods", true),
     core("PodTemplate", "podtemplates", true),
     core("ReplicationController", "replicationcontrollers", true),
     core("PersistentVolume", "persistentvolumes", false),
+    core("Namespace", "namespaces", false),
     workload("apps", &["extensions"], "Deployment", "deployments"),
     workload("apps", &["extensions"], "ReplicaSet", "replicasets"),
     workload("apps", &["extensions"], "DaemonSet", "daemonsets"),

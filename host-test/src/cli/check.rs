@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -12,6 +13,7 @@ use clap::Args;
 use super::policy::{ModuleArgs, SettingsArgs, load_policy};
 use crate::PolicyEvaluator;
 use crate::check;
+use crate::run::host_capabilities::{ClusterState, HostCapabilities, Source};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -50,6 +52,12 @@ pub struct CheckArgs {
     /// The file name reports give standard input.
     #[arg(long, value_name = "NAME", default_value = "-")]
     pub stdin_name: String,
+    /// The cluster the manifests go to: its Namespaces (with their pod-security.kubernetes.io
+    /// labels) and Pods, YAML or JSON, as `kubectl get ns,pods -A -o yaml` writes them. Namespaces
+    /// among the manifests count too (and come first); a namespace in neither is checked at the
+    /// settings' defaults.
+    #[arg(long, value_name = "FILE")]
+    pub cluster_state: Option<PathBuf>,
 }
 
 /// The check's exit code: 0 nothing denied, 1 something failed the check, 2 an unreadable input.
@@ -58,8 +66,16 @@ pub struct CheckArgs {
 pub fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let settings = args.settings.read()?;
     let policy = load_policy(&args.policy, &args.module)?;
-    let evaluator = PolicyEvaluator::new(policy.module, settings)?;
     let (inputs, listing_problems) = check::manifests::inputs(&args.paths, &args.stdin_name);
+    let inputs = check::namespaces::buffer_standard_input(inputs)?;
+    let mut state = ClusterState::default().assume_unknown_namespaces_exist();
+    check::namespaces::add_input_namespaces(&inputs, &mut state);
+    if let Some(path) = &args.cluster_state {
+        state.extend(ClusterState::from_file(path)?);
+    }
+    let capabilities = HostCapabilities::granting_all(Source::ClusterState(state));
+    let module = policy.module.with_host_capabilities(Arc::new(capabilities));
+    let evaluator = PolicyEvaluator::new(module, settings)?;
     let jobs = match args.jobs {
         Some(jobs) => usize::from(jobs),
         None => std::thread::available_parallelism().map_or(1, usize::from),

@@ -1,13 +1,17 @@
 //! What every command that runs a module shares: where the module comes from, how it runs (deadline,
-//! memory, cache), the registry options, and the settings.
+//! memory, cache), the registry options, the settings, and what answers its host calls.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use clap::Args;
 use serde_json::Value;
 
+use crate::run::host_capabilities::session::Replay;
+use crate::run::host_capabilities::{ClusterState, HostCapabilities, Source};
 use crate::run::input::read_document;
 use crate::run::module_cache::{CacheOutcome, ModuleCache};
 use crate::run::wapc_host::DEFAULT_TIMEOUT;
@@ -96,6 +100,91 @@ pub fn policy_location(given: &str) -> anyhow::Result<&str> {
         bail!("{given}: host-test loads a module from a file or registry://; download it first");
     }
     Ok(given)
+}
+
+/// Answers to the policy's Kubernetes host calls, as `kwctl run` takes them.
+#[derive(Args, Default)]
+pub struct HostCapabilityArgs {
+    /// Grant the module the Kubernetes resources its metadata lists in `contextAwareResources`, as
+    /// `kwctl run --allow-context-aware`; without it every Kubernetes host call is refused, as
+    /// policy-server refuses kinds its policy was not granted.
+    #[arg(long)]
+    pub allow_context_aware: bool,
+    /// Answer the Kubernetes host calls from these objects (Namespaces, Pods, …; YAML or JSON,
+    /// several documents or `List`s, as `kubectl get -o yaml` writes them). An object not in it
+    /// is answered as policy-server answers a missing one.
+    #[arg(long, value_name = "FILE")]
+    pub cluster_state: Option<PathBuf>,
+    /// Write every Kubernetes host call and its answer to FILE, in kwctl's session format.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "replay_host_capabilities_interactions"
+    )]
+    pub record_host_capabilities_interactions: Option<PathBuf>,
+    /// Answer the Kubernetes host calls from a session kwctl or host-test recorded, in order.
+    #[arg(long, value_name = "FILE", conflicts_with = "cluster_state")]
+    pub replay_host_capabilities_interactions: Option<PathBuf>,
+}
+
+impl HostCapabilityArgs {
+    /// The host capabilities these arguments give a module with `metadata`, as kwctl grants them.
+    pub fn build(
+        &self,
+        metadata: Option<&Metadata>,
+        state: Option<ClusterState>,
+    ) -> anyhow::Result<HostCapabilities> {
+        let declared = metadata.map(|metadata| metadata.context_aware_resources.clone());
+        let granted = match (&declared, self.allow_context_aware) {
+            (Some(declared), true) => declared.clone(),
+            (None, true) => {
+                tracing::info!(
+                    "Policy is not annotated, access to Kubernetes resources is not allowed"
+                );
+                BTreeSet::new()
+            }
+            (Some(declared), false) if !declared.is_empty() => {
+                tracing::warn!(
+                    "Policy requires access to Kubernetes resources at evaluation time. During this \
+                     execution the access to Kubernetes resources is denied. This can cause the policy \
+                     to not behave properly"
+                );
+                tracing::warn!(
+                    "Carefully review which types of Kubernetes resources the policy needs via the \
+                     `inspect` command, then run the policy using the `--allow-context-aware` flag."
+                );
+                BTreeSet::new()
+            }
+            _ => BTreeSet::new(),
+        };
+        let source = match (&self.replay_host_capabilities_interactions, state) {
+            (Some(session), _) => Source::Replay(Mutex::new(Replay::from_file(session)?)),
+            (None, Some(state)) => Source::ClusterState(state),
+            (None, None) => Source::None,
+        };
+        let capabilities = HostCapabilities::new(granted, source);
+        Ok(match self.record_host_capabilities_interactions {
+            Some(_) => capabilities.recording(),
+            None => capabilities,
+        })
+    }
+
+    /// The cluster state file's objects, if one was given.
+    pub fn cluster_state(&self) -> anyhow::Result<Option<ClusterState>> {
+        self.cluster_state
+            .as_deref()
+            .map(ClusterState::from_file)
+            .transpose()
+    }
+
+    /// Writes the recorded session, when asked to record one.
+    pub fn finish(&self, capabilities: &HostCapabilities) -> anyhow::Result<()> {
+        if let Some(path) = &self.record_host_capabilities_interactions {
+            capabilities.save_session(path)?;
+            tracing::info!("host capabilities session saved to {}", path.display());
+        }
+        Ok(())
+    }
 }
 
 /// A loaded policy: the compiled module and the metadata embedded in it, if any.

@@ -4,12 +4,13 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 
-use super::policy::{ModuleArgs, SettingsArgs, load_policy, policy_location};
+use super::policy::{HostCapabilityArgs, ModuleArgs, SettingsArgs, load_policy, policy_location};
 use crate::run::input::{read_admission_request, request_files};
 use crate::run::request::body_too_large;
 use crate::{AdmissionResponse, PolicyEvaluator};
@@ -44,6 +45,8 @@ pub struct RunArgs {
     pub request: Vec<PathBuf>,
     #[command(flatten)]
     pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub host: HostCapabilityArgs,
     /// kwctl's choice of runtime; host-test runs kubewarden (waPC) modules only.
     #[arg(short = 'e', long, value_name = "MODE", value_parser = ["kubewarden", "opa", "gatekeeper", "wasi"])]
     pub execution_mode: Option<String>,
@@ -102,7 +105,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             None => tracing::info!("no metadata: the module is not annotated"),
         }
     }
-    let evaluator = PolicyEvaluator::new(policy.module, settings)?;
+    let capabilities = Arc::new(
+        args.host
+            .build(policy.metadata.as_ref(), args.host.cluster_state()?)?,
+    );
+    let module = policy.module.with_host_capabilities(capabilities.clone());
+    let evaluator = PolicyEvaluator::new(module, settings)?;
     let mut stdout = std::io::stdout().lock();
     for (file, request) in &requests {
         let started = Instant::now();
@@ -118,6 +126,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
         writeln!(stdout)?;
     }
+    args.host.finish(&capabilities)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,6 +4,7 @@
 //! refuse before a policy sees a request.
 
 pub mod evaluator;
+pub mod host_capabilities;
 pub mod input;
 pub mod module_cache;
 pub mod request;

@@ -4,6 +4,7 @@
 //! - [`checks`]: one module per Pod Security check and the registry keyed by level and version.
 //! - [`pod`]: the narrow view of a pod the checks read.
 //! - [`admission`]: which requests are evaluated and what the verdict says.
+//! - [`namespaces`]: the levels a namespace's labels set, and Namespace requests themselves.
 //! - [`runtime_access`]: the guard on host paths and namespaces that lead to the container runtime.
 //! - [`settings`]: the policy's configuration, PSA's `PodSecurityConfiguration` plus the policy's keys.
 //! - [`strict`]: the JSON reader: objects only, and errors that name their path.
@@ -11,6 +12,7 @@
 pub mod admission;
 pub mod checks;
 pub mod level;
+pub mod namespaces;
 pub mod pod;
 pub mod runtime_access;
 pub mod settings;
@@ -19,5 +21,6 @@ mod verdict;
 
 pub use admission::{AdmissionRequest, RequestWithSettings, validate, validate_json};
 pub use level::{Level, LevelVersion, Version};
+pub use namespaces::{Cluster, Unlabelled, Unreachable};
 pub use settings::{Settings, SettingsError};
 pub use verdict::Verdict;

@@ -27,6 +27,52 @@ pub struct ObjectMeta<'a> {
     pub namespace: Option<Text<'a>>,
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub annotations: Annotations<'a>,
+    /// The UID of the owner that controls the object (`metav1.GetControllerOf`): PSA checks one pod
+    /// per controller first when a namespace's level is tightened.
+    #[serde(borrow, default, rename = "ownerReferences")]
+    pub controller: ControllerUid<'a>,
+}
+
+/// Read from `ownerReferences`: the `uid` of the entry with `controller: true`, the rest skipped.
+#[derive(Debug, Default)]
+pub struct ControllerUid<'a>(pub Option<Text<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ControllerUid<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct OwnerReference<'a> {
+            #[serde(borrow, default)]
+            uid: Option<Text<'a>>,
+            #[serde(default)]
+            controller: Option<bool>,
+        }
+
+        struct OwnersVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for OwnersVisitor<'a> {
+            type Value = ControllerUid<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of owner references")
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ControllerUid(None))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut controller = None;
+                while let Some(owner) = seq.next_element::<OwnerReference<'a>>()? {
+                    if owner.controller == Some(true) && controller.is_none() {
+                        controller = owner.uid;
+                    }
+                }
+                Ok(ControllerUid(controller))
+            }
+        }
+
+        deserializer.deserialize_any(OwnersVisitor(PhantomData))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -271,7 +317,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Volume<'a> {
 }
 
 /// Kubernetes treats `null` like an absent field; serde's `default` only covers absence.
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,

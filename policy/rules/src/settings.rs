@@ -6,6 +6,7 @@
 mod introspect;
 
 use crate::level::{Level, LevelVersion, Version};
+use crate::namespaces::Policy;
 use crate::pod::Text;
 use crate::runtime_access::{self, RuntimeAccessSettings};
 use crate::strict;
@@ -25,6 +26,9 @@ pub struct Settings {
     pub exemptions: Exemptions,
     pub pod_controllers: ControllerMode,
     pub runtime_access: RuntimeAccessSettings,
+    /// Whether each namespace's `pod-security.kubernetes.io/*` labels set its levels over the
+    /// defaults, as in PSA (the default), or the defaults hold everywhere.
+    pub namespace_labels: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +59,22 @@ impl Default for Settings {
             exemptions: Exemptions::default(),
             pod_controllers: ControllerMode::Enforce,
             runtime_access: RuntimeAccessSettings::default(),
+            namespace_labels: true,
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults as PSA's policy: audit and warn at `privileged:latest` when off.
+    pub fn defaults(&self) -> Policy {
+        let off = LevelVersion {
+            level: Level::Privileged,
+            version: Version::Latest,
+        };
+        Policy {
+            enforce: self.enforce,
+            audit: self.audit.unwrap_or(off),
+            warn: self.warn.unwrap_or(off),
         }
     }
 }
@@ -80,6 +100,7 @@ struct Document {
     exemptions: Option<ExemptionsDocument>,
     pod_controllers: Option<ControllerMode>,
     runtime_access: Option<RuntimeAccessDocument>,
+    namespace_labels: Option<bool>,
 }
 
 /// PSA's `defaults`: a level and a version per mode.
@@ -190,6 +211,9 @@ impl Settings {
         }
         if let Some(mode) = document.pod_controllers {
             settings.pod_controllers = mode;
+        }
+        if let Some(read) = document.namespace_labels {
+            settings.namespace_labels = read;
         }
         Ok(settings)
     }

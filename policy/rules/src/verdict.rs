@@ -36,6 +36,22 @@ impl Verdict {
 }
 
 impl Verdict {
+    /// An object the API server would call invalid (422), as PSA refuses a Namespace's bad labels.
+    pub fn invalid(message: String) -> Self {
+        Verdict {
+            code: Some(422),
+            ..Verdict::bad_request(message)
+        }
+    }
+
+    /// Refused because something the decision needs could not be read (500), never let through.
+    pub fn internal_error(message: String) -> Self {
+        Verdict {
+            code: Some(500),
+            ..Verdict::bad_request(message)
+        }
+    }
+
     /// Allowed without evaluation because of an exemption, recorded as PSA records it.
     pub fn exempt(reason: &str) -> Self {
         let mut verdict = Verdict::allow();

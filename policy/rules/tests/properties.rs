@@ -3,7 +3,7 @@
 
 use pod_security_rules::checks::{self, Forbidden};
 use pod_security_rules::pod::Pod;
-use pod_security_rules::{Level, LevelVersion, Settings, Version, validate_json};
+use pod_security_rules::{Level, LevelVersion, Settings, Unreachable, Version, validate_json};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
@@ -335,11 +335,12 @@ proptest! {
     #[test]
     fn the_admission_verdict_matches_the_checks(pod in pod(), (_, policy) in policy()) {
         let settings = Settings::from_value(&json!({"defaults": {"enforce": policy.level.as_str(),
-            "enforce-version": policy.version.to_string()}})).unwrap();
+            "enforce-version": policy.version.to_string()}, "namespaceLabels": false})).unwrap();
         let request = json!({"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
             "resource": {"group": "", "version": "v1", "resource": "pods"}, "operation": "CREATE",
             "namespace": "n", "userInfo": {"username": "u"}, "object": pod});
-        let verdict = validate_json(&serde_json::to_vec(&request).unwrap(), &settings);
+        let verdict = validate_json(&serde_json::to_vec(&request).unwrap(), &settings,
+            &Unreachable("the defaults alone are read"));
         let failures = failures(policy, &pod);
         prop_assert_eq!(verdict.allowed, failures.is_empty());
         if !verdict.allowed {

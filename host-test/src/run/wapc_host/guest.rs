@@ -5,7 +5,10 @@ use wasmtime::{Caller, Extern, Linker, StoreLimits};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
+use std::sync::Arc;
+
 use super::GuestCallError;
+use crate::run::host_capabilities::HostCapabilities;
 
 /// The host-call answer for every capability policy-server gates behind allow-lists.
 pub const UNAVAILABLE_CAPABILITY: &str = "host capability not available in host-test";
@@ -14,6 +17,7 @@ pub const UNAVAILABLE_CAPABILITY: &str = "host capability not available in host-
 pub(super) struct GuestState {
     pub(super) wasi: WasiP1Ctx,
     pub(super) limits: StoreLimits,
+    capabilities: Arc<HostCapabilities>,
     operation: Vec<u8>,
     payload: Vec<u8>,
     guest_response: Option<Vec<u8>>,
@@ -23,7 +27,7 @@ pub(super) struct GuestState {
 }
 
 impl GuestState {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(capabilities: Arc<HostCapabilities>) -> Self {
         // No args, env or preopens; the guest's stdout goes to stderr, which keeps stdout for results.
         let wasi = WasiCtxBuilder::new()
             .stdout(wasmtime_wasi::cli::stderr())
@@ -32,6 +36,7 @@ impl GuestState {
         Self {
             wasi,
             limits: StoreLimits::default(),
+            capabilities,
             operation: Vec::new(),
             payload: Vec::new(),
             guest_response: None,
@@ -66,15 +71,24 @@ impl GuestState {
         })
     }
 
-    /// Answers a `__host_call`: only `kubewarden`/`tracing`/`log`, which policy-server always allows.
+    /// Answers a `__host_call`: `kubewarden`/`tracing`/`log`, which policy-server always allows,
+    /// and `kubewarden`/`kubernetes`, from the run's host capabilities.
     fn host_call(&mut self, binding: &[u8], namespace: &[u8], operation: &[u8], payload: &[u8]) {
         self.host_response = None;
         self.host_error = None;
-        if (binding, namespace, operation) == (b"kubewarden", b"tracing", b"log") {
-            tracing::info!("policy log: {}", String::from_utf8_lossy(payload));
-            self.host_response = Some(Vec::new());
-        } else {
-            self.host_error = Some(UNAVAILABLE_CAPABILITY.as_bytes().to_vec());
+        match (binding, namespace) {
+            (b"kubewarden", b"tracing") if operation == b"log" => {
+                tracing::info!("policy log: {}", String::from_utf8_lossy(payload));
+                self.host_response = Some(Vec::new());
+            }
+            (b"kubewarden", b"kubernetes") => {
+                let operation = String::from_utf8_lossy(operation);
+                match self.capabilities.kubernetes(&operation, payload) {
+                    Ok(answer) => self.host_response = Some(answer),
+                    Err(error) => self.host_error = Some(error.into_bytes()),
+                }
+            }
+            _ => self.host_error = Some(UNAVAILABLE_CAPABILITY.as_bytes().to_vec()),
         }
     }
 }
@@ -220,8 +234,8 @@ mod tests {
     }
 
     #[test]
-    fn only_the_tracing_log_host_call_is_answered() {
-        let mut state = GuestState::new();
+    fn tracing_is_answered_kubernetes_gated_and_the_rest_unavailable() {
+        let mut state = GuestState::new(Arc::default());
         state.host_call(b"kubewarden", b"tracing", b"log", br#"{"message":"hi"}"#);
         assert_eq!(state.host_response.as_deref(), Some(&b""[..]));
         assert_eq!(state.host_error, None);
@@ -231,6 +245,15 @@ mod tests {
         assert_eq!(
             state.host_error.as_deref(),
             Some(UNAVAILABLE_CAPABILITY.as_bytes())
+        );
+
+        // Nothing granted by default, as kwctl without --allow-context-aware.
+        let get = br#"{"api_version":"v1","kind":"Namespace","name":"a","namespace":null,"disable_cache":false,"field_masks":null}"#;
+        state.host_call(b"kubewarden", b"kubernetes", b"get_resource", get);
+        assert_eq!(state.host_response, None);
+        assert_eq!(
+            String::from_utf8_lossy(state.host_error.as_deref().unwrap()),
+            "Policy has not been granted access to Kubernetes v1/Namespace resources. The violation has been reported."
         );
     }
 }

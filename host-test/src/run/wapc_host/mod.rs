@@ -25,11 +25,13 @@ mod guest;
 mod runtime;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use wasmtime::{ExternType, InstancePre, Linker, Module, Store, StoreLimitsBuilder, TypedFunc};
 
+use crate::run::host_capabilities::HostCapabilities;
 use crate::run::module_cache::{CacheOutcome, ModuleCache};
 pub use error::GuestCallError;
 use guest::GuestState;
@@ -51,6 +53,8 @@ pub struct WapcModule {
     deadline_ticks: u64,
     /// Bytes of linear memory one instance may grow to; `None` is policy-server's "no limit".
     max_memory: Option<usize>,
+    /// What the guest's Kubernetes host calls get; nothing is granted unless set.
+    capabilities: Arc<HostCapabilities>,
 }
 
 impl WapcModule {
@@ -101,6 +105,7 @@ impl WapcModule {
             instance_pre,
             deadline_ticks: deadline_ticks(timeout),
             max_memory: None,
+            capabilities: Arc::default(),
         })
     }
 
@@ -108,6 +113,12 @@ impl WapcModule {
     /// [`GuestCallError::MemoryLimitExceeded`] instead of taking the host's memory.
     pub fn with_max_memory(mut self, bytes: usize) -> Self {
         self.max_memory = Some(bytes);
+        self
+    }
+
+    /// Answers the guest's Kubernetes host calls from `capabilities`.
+    pub fn with_host_capabilities(mut self, capabilities: Arc<HostCapabilities>) -> Self {
+        self.capabilities = capabilities;
         self
     }
 
@@ -134,7 +145,7 @@ impl WapcModule {
     /// [`WapcModule::call`] starts here; a [`WarmInstance`] kept for several calls lets state carry
     /// from one to the next, which policy-server never does.
     pub fn instantiate_warm(&self) -> Result<WarmInstance, GuestCallError> {
-        let mut state = GuestState::new();
+        let mut state = GuestState::new(self.capabilities.clone());
         if let Some(bytes) = self.max_memory {
             state.limits = StoreLimitsBuilder::new()
                 .memory_size(bytes)

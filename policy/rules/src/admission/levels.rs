@@ -1,9 +1,10 @@
-//! Evaluating a pod spec: the Pod Security levels (enforce, audit, warn) with PSA's exemptions,
-//! then the runtime guard on top, assembled into one verdict.
+//! Evaluating a pod spec: the Pod Security levels (enforce, audit, warn) with PSA's exemptions, at
+//! the levels the namespace's labels set, then the runtime guard on top, assembled into one verdict.
 
 use super::request::AdmissionRequest;
 use crate::checks::{self, Forbidden};
-use crate::level::LevelVersion;
+use crate::level::{Level, LevelVersion};
+use crate::namespaces::{self, Cluster, LabelError, Policy, labels};
 use crate::pod::{ObjectMeta, PodSpec};
 use crate::runtime_access;
 use crate::settings::{ControllerMode, Settings};
@@ -14,6 +15,7 @@ use crate::verdict::{ANNOTATION_PREFIX, Verdict};
 pub(super) fn evaluate_with_guard(
     request: &AdmissionRequest,
     settings: &Settings,
+    cluster: &dyn Cluster,
     metadata: &ObjectMeta,
     spec: &PodSpec,
     subject: Option<&str>,
@@ -35,11 +37,23 @@ pub(super) fn evaluate_with_guard(
     }) {
         Verdict::exempt("user")
     } else {
-        evaluate_pod(settings, metadata, spec, subject)
+        match namespace_policy(request, settings, cluster) {
+            Err(message) => Verdict::internal_error(message),
+            // Nothing to evaluate, as PSA: allowed at once.
+            Ok((policy, errors)) if errors.is_empty() && policy.fully_privileged() => {
+                Verdict::allow()
+            }
+            Ok((policy, errors)) => {
+                evaluate_pod(settings, &policy, &errors, metadata, spec, subject)
+            }
+        }
     };
-    if settings
-        .runtime_access
-        .applies_in(request.namespace.as_deref())
+    // A request refused because its namespace could not be read says only that.
+    let refused_unread = verdict.code == Some(500);
+    if !refused_unread
+        && settings
+            .runtime_access
+            .applies_in(request.namespace.as_deref())
     {
         let violations = runtime_access::check_pod(&settings.runtime_access, spec);
         deny_runtime_access(&mut verdict, subject, &violations);
@@ -68,10 +82,29 @@ pub(super) fn deny_runtime_access(
         None => verdict.deny_with(violated),
     }
 }
-/// Evaluates a pod (subject `None`) or a controller's pod template at the enforce, audit and warn
-/// levels, as PSA's `EvaluatePod`.
+/// The levels for the request's namespace: its labels over the defaults, or the defaults alone
+/// when the policy does not read labels.
+fn namespace_policy(
+    request: &AdmissionRequest,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<(Policy, Vec<LabelError>), String> {
+    if !settings.namespace_labels {
+        return Ok((settings.defaults(), Vec::new()));
+    }
+    let name = request.namespace.as_deref().unwrap_or_default();
+    if name.is_empty() {
+        return Err("failed to lookup namespace \"\": the request names no namespace".to_string());
+    }
+    namespaces::namespace_policy(cluster, name, &settings.defaults())
+}
+
+/// Evaluates a pod (subject `None`) or a controller's pod template at the namespace's enforce,
+/// audit and warn levels, as PSA's `EvaluatePod`.
 fn evaluate_pod(
     settings: &Settings,
+    policy: &Policy,
+    label_errors: &[LabelError],
     metadata: &ObjectMeta,
     spec: &PodSpec,
     subject: Option<&str>,
@@ -98,13 +131,22 @@ fn evaluate_pod(
     };
 
     let mut verdict = Verdict::allow();
+    if !label_errors.is_empty() {
+        verdict.audit_annotations.insert(
+            format!("{ANNOTATION_PREFIX}error"),
+            format!(
+                "Failed to parse policy: {}",
+                labels::aggregate(label_errors)
+            ),
+        );
+    }
     verdict.audit_annotations.insert(
         format!("{ANNOTATION_PREFIX}enforce-policy"),
-        settings.enforce.to_string(),
+        policy.enforce.to_string(),
     );
-    let enforce = failures_at(settings.enforce);
+    let enforce = failures_at(policy.enforce);
     if !enforce.is_empty() {
-        let violated = format!("PodSecurity \"{}\": {enforce}", settings.enforce);
+        let violated = format!("PodSecurity \"{}\": {enforce}", policy.enforce);
         match (subject, settings.pod_controllers) {
             (None, _) => verdict.deny_with(format!("violates {violated}")),
             (Some(subject), ControllerMode::Enforce) => {
@@ -115,7 +157,8 @@ fn evaluate_pod(
                 .push(format!("{subject}: would violate {violated}")),
         }
     }
-    if let Some(audit) = settings.audit {
+    let on = |mode: &LevelVersion| mode.level != Level::Privileged;
+    if let Some(audit) = Some(policy.audit).filter(on) {
         let failures = failures_at(audit);
         if !failures.is_empty() {
             verdict.audit_annotations.insert(
@@ -125,8 +168,8 @@ fn evaluate_pod(
         }
     }
     // As PSA: no warnings on a request that is rejected anyway.
-    if let Some(warn) = settings.warn.filter(|_| verdict.allowed) {
-        let already_warned = subject.is_some() && warn == settings.enforce && !enforce.is_empty();
+    if let Some(warn) = Some(policy.warn).filter(|warn| on(warn) && verdict.allowed) {
+        let already_warned = subject.is_some() && warn == policy.enforce && !enforce.is_empty();
         let failures = failures_at(warn);
         if !failures.is_empty() && !already_warned {
             verdict

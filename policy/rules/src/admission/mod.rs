@@ -14,6 +14,7 @@ mod targets;
 
 pub use request::{AdmissionRequest, RequestWithSettings};
 
+use crate::namespaces::Cluster;
 use crate::settings::Settings;
 use crate::strict;
 use crate::verdict::Verdict;
@@ -31,22 +32,27 @@ const IGNORED_POD_SUBRESOURCES: &[&str] = &[
     "status",
 ];
 
-/// Validates one AdmissionRequest, given as JSON bytes, under the given settings.
-pub fn validate_json(request: &[u8], settings: &Settings) -> Verdict {
+/// Validates one AdmissionRequest, given as JSON bytes, under the given settings, reading the
+/// namespace's labels (and, for a Namespace update, its pods) through `cluster`.
+pub fn validate_json(request: &[u8], settings: &Settings, cluster: &dyn Cluster) -> Verdict {
     match strict::from_slice::<AdmissionRequest>(request) {
-        Ok(read) => validate(read, settings),
+        Ok(read) => validate(read, settings, cluster),
         Err(error) => Verdict::bad_request(request::unreadable(request, &error)),
     }
 }
 
 /// Validates an AdmissionRequest already read (with [`strict::from_slice`], as part of a larger
 /// document). A request the policy cannot evaluate is rejected with code 400, never let through.
-pub fn validate(request: AdmissionRequest, settings: &Settings) -> Verdict {
-    decide(request, settings).unwrap_or_else(Verdict::bad_request)
+pub fn validate(request: AdmissionRequest, settings: &Settings, cluster: &dyn Cluster) -> Verdict {
+    decide(request, settings, cluster).unwrap_or_else(Verdict::bad_request)
 }
 
 /// Which target the request is, and whether its operation and subresource need a decision at all.
-fn decide(mut request: AdmissionRequest, settings: &Settings) -> Result<Verdict, String> {
+fn decide(
+    mut request: AdmissionRequest,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Verdict, String> {
     let operation = request.operation.as_deref().unwrap_or_default();
     match operation {
         "CREATE" | "UPDATE" => {}
@@ -66,7 +72,10 @@ fn decide(mut request: AdmissionRequest, settings: &Settings) -> Result<Verdict,
             return Ok(Verdict::allow());
         }
         // Scale and status of a controller or a volume do not change what runs or what it mounts.
-        Target::Controller(_) | Target::PersistentVolume if !sub_resource.is_empty() => {
+        // Nor do a namespace's status and finalizers, as PSA.
+        Target::Controller(_) | Target::PersistentVolume | Target::Namespace
+            if !sub_resource.is_empty() =>
+        {
             return Ok(Verdict::allow());
         }
         _ => {}
@@ -77,12 +86,15 @@ fn decide(mut request: AdmissionRequest, settings: &Settings) -> Result<Verdict,
         .ok_or("the admission request has no object to evaluate")?;
     match target {
         Target::PersistentVolume => targets::validate_persistent_volume(&request, object, settings),
-        Target::Pod => targets::validate_pod(&mut request, object, update, settings),
+        Target::Pod => targets::validate_pod(&mut request, object, update, settings, cluster),
         Target::Controller(controller) => {
-            targets::validate_pod_controller(&request, object, controller, settings)
+            targets::validate_pod_controller(&request, object, controller, settings, cluster)
         }
+        Target::Namespace => targets::validate_namespace(&mut request, object, settings, cluster),
     }
 }
 
+#[cfg(test)]
+mod namespace_tests;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! pass by what it is (a pod, a pod controller, a PersistentVolume), and errors that say which part
 //! of the request cannot be read.
 
+use crate::namespaces::Namespace;
 use crate::pod::{ObjectMeta, Pod, Text};
 use crate::runtime_access::PersistentVolume;
 use crate::strict;
@@ -35,6 +36,7 @@ pub(super) enum Object<'a> {
     Pod(Box<Pod<'a>>),
     Workload(Box<Workload<'a>>),
     PersistentVolume(Box<PersistentVolume<'a>>),
+    Namespace(Box<Namespace<'a>>),
     Raw(&'a RawValue),
     /// An old object nothing reads (only a pod's is compared): skipped unparsed.
     Unread,
@@ -174,6 +176,9 @@ impl<'de: 'a, 'a> Visitor<'de> for ObjectSeed<'a> {
         let object = match (self.target, self.old) {
             (None, _) => Object::Raw(Deserialize::deserialize(deserializer)?),
             (Some(Target::Pod), _) => Object::Pod(Deserialize::deserialize(deserializer)?),
+            (Some(Target::Namespace), _) => {
+                Object::Namespace(Deserialize::deserialize(deserializer)?)
+            }
             (Some(_), true) => {
                 IgnoredAny::deserialize(deserializer)?;
                 Object::Unread
@@ -196,6 +201,8 @@ pub(super) enum Target {
     Controller(PodController),
     /// Only the runtime guard applies: Pod Security has nothing to say about volumes.
     PersistentVolume,
+    /// Its Pod Security labels are validated, as PSA does.
+    Namespace,
 }
 
 /// The resources that make pods, and where each keeps its pod template.
@@ -212,8 +219,9 @@ pub(super) enum PodController {
 }
 
 impl Target {
-    const ALL: [(&'static str, &'static str, &'static str, Target); 10] = [
+    const ALL: [(&'static str, &'static str, &'static str, Target); 11] = [
         ("", "pods", "Pod", Target::Pod),
+        ("", "namespaces", "Namespace", Target::Namespace),
         (
             "",
             "persistentvolumes",
@@ -360,6 +368,8 @@ fn object_name(request: &[u8], old: bool) -> Option<String> {
         Target::Pod if old => "the old pod".to_string(),
         Target::Pod => "the pod".to_string(),
         Target::PersistentVolume => "the PersistentVolume".to_string(),
+        Target::Namespace if old => "the old Namespace".to_string(),
+        Target::Namespace => "the Namespace".to_string(),
         Target::Controller(_) => format!("the {}", request.kind.kind),
     })
 }

@@ -1,8 +1,10 @@
-//! Deciding per target, as PSA's `ValidatePod` and `ValidatePodController`: a pod, a pod
-//! controller's template, or a PersistentVolume (the runtime guard's only).
+//! Deciding per target, as PSA's `ValidatePod`, `ValidatePodController` and `ValidateNamespace`: a
+//! pod, a pod controller's template, a Namespace's labels, or a PersistentVolume (the runtime
+//! guard's only).
 
 use super::levels::{deny_runtime_access, evaluate_with_guard};
 use super::request::{AdmissionRequest, Object, PodController};
+use crate::namespaces::{self, Cluster, NamespaceChange};
 use crate::pod::Pod;
 use crate::runtime_access;
 use crate::settings::Settings;
@@ -33,6 +35,7 @@ pub(super) fn validate_pod(
     object: Object,
     update: bool,
     settings: &Settings,
+    cluster: &dyn Cluster,
 ) -> Result<Verdict, String> {
     let as_pod = |object| match object {
         Object::Pod(pod) => Some(pod),
@@ -53,6 +56,7 @@ pub(super) fn validate_pod(
     Ok(evaluate_with_guard(
         request,
         settings,
+        cluster,
         &pod.metadata,
         spec,
         None,
@@ -66,6 +70,7 @@ pub(super) fn validate_pod_controller(
     object: Object,
     controller: PodController,
     settings: &Settings,
+    cluster: &dyn Cluster,
 ) -> Result<Verdict, String> {
     let what = format!("the {}", request.kind.kind);
     let workload = object.into_typed(&what, |object| match object {
@@ -84,10 +89,49 @@ pub(super) fn validate_pod_controller(
     Ok(evaluate_with_guard(
         request,
         settings,
+        cluster,
         &template.metadata,
         spec,
         Some(&subject),
     ))
+}
+
+/// A Namespace's labels, when the policy reads labels at all: with `namespaceLabels: false` they
+/// mean nothing to it.
+pub(super) fn validate_namespace(
+    request: &mut AdmissionRequest,
+    object: Object,
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Result<Verdict, String> {
+    if !settings.namespace_labels {
+        return Ok(Verdict::allow());
+    }
+    let as_namespace = |object| match object {
+        Object::Namespace(namespace) => Some(namespace),
+        _ => None,
+    };
+    let new = object.into_typed("the Namespace", as_namespace)?;
+    let old = if request.operation.as_deref() == Some("UPDATE") {
+        let old = request
+            .old_object
+            .take()
+            .ok_or("the Namespace UPDATE has no oldObject to compare the labels with")?;
+        Some(old.into_typed("the old Namespace", as_namespace)?)
+    } else {
+        None
+    };
+    let name = request
+        .name
+        .as_deref()
+        .or(new.metadata.name.as_deref())
+        .unwrap_or_default();
+    let change = NamespaceChange {
+        name,
+        new: &new,
+        old: old.as_deref(),
+    };
+    Ok(namespaces::validate_namespace(&change, settings, cluster))
 }
 
 /// `Deployment "web"`, or the bare kind for an object without a name yet.

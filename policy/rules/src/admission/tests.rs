@@ -1,4 +1,5 @@
 use super::*;
+use crate::namespaces::fixture::FixtureCluster;
 use serde_json::{Value, json};
 
 fn pod(name: &str, privileged: bool) -> Value {
@@ -22,8 +23,16 @@ fn request(kind: (&str, &str), resource: &str, operation: &str, object: Value) -
 /// readings must agree, so every test here covers both.
 fn review_json(request: &Value, settings: Value) -> Verdict {
     let settings = Settings::from_value(&settings).expect("valid settings");
-    let by_name = validate_json(&serde_json::to_vec(request).unwrap(), &settings);
-    let in_api_order = validate_json(&api_order(request), &settings);
+    let by_name = validate_json(
+        &serde_json::to_vec(request).unwrap(),
+        &settings,
+        &FixtureCluster::unlabelled(),
+    );
+    let in_api_order = validate_json(
+        &api_order(request),
+        &settings,
+        &FixtureCluster::unlabelled(),
+    );
     // Messages name the field, never a position in the payload, so both readings say the same.
     assert_eq!(by_name, in_api_order, "the two field orders disagree");
     in_api_order
@@ -392,7 +401,12 @@ fn unknown_kinds_and_operations_are_rejected() {
     req.as_object_mut().unwrap().remove("object");
     assert_eq!(review_json(&req, json!({})).code, Some(400));
     assert_eq!(
-        validate_json(b"{not json", &Settings::default()).code,
+        validate_json(
+            b"{not json",
+            &Settings::default(),
+            &FixtureCluster::unlabelled()
+        )
+        .code,
         Some(400)
     );
 }
@@ -504,7 +518,7 @@ fn unreadable_objects_are_named_with_their_path_in_either_field_order() {
     let request = request(("", "Pod"), "pods", "CREATE", object);
     let settings = Settings::default();
     for bytes in [serde_json::to_vec(&request).unwrap(), api_order(&request)] {
-        let verdict = validate_json(&bytes, &settings);
+        let verdict = validate_json(&bytes, &settings, &FixtureCluster::unlabelled());
         let message = verdict.message.unwrap_or_default();
         assert_eq!(verdict.code, Some(400));
         assert!(
@@ -523,7 +537,11 @@ fn a_request_field_given_twice_is_refused() {
         r#"{{"operation":"DELETE",{}"#,
         &String::from_utf8(request).unwrap()[1..]
     );
-    let verdict = validate_json(twice.as_bytes(), &Settings::default());
+    let verdict = validate_json(
+        twice.as_bytes(),
+        &Settings::default(),
+        &FixtureCluster::unlabelled(),
+    );
     assert_eq!(verdict.code, Some(400));
     assert!(
         verdict
@@ -573,7 +591,11 @@ fn annotations_no_check_reads_are_still_type_checked() {
 fn a_resource_named_by_its_kind_is_read_as_that_kind() {
     let mut req = request(("", "Pod"), "Pod", "CREATE", pod("p", true));
     req["userInfo"] = json!({});
-    let verdict = validate_json(&serde_json::to_vec(&req).unwrap(), &Settings::default());
+    let verdict = validate_json(
+        &serde_json::to_vec(&req).unwrap(),
+        &Settings::default(),
+        &FixtureCluster::unlabelled(),
+    );
     assert_eq!(verdict.code, Some(403), "{verdict:?}");
     let mut req = request(
         ("apps", "Deployment"),
@@ -583,9 +605,17 @@ fn a_resource_named_by_its_kind_is_read_as_that_kind() {
         "metadata": {"name": "d"}, "spec": {"template": pod("p", true)}}),
     );
     req["userInfo"] = json!({});
-    let verdict = validate_json(&serde_json::to_vec(&req).unwrap(), &Settings::default());
+    let verdict = validate_json(
+        &serde_json::to_vec(&req).unwrap(),
+        &Settings::default(),
+        &FixtureCluster::unlabelled(),
+    );
     assert_eq!(verdict.code, Some(403), "{verdict:?}");
     let req = request(("", "Pod"), "Pods", "CREATE", pod("p", true));
-    let verdict = validate_json(&serde_json::to_vec(&req).unwrap(), &Settings::default());
+    let verdict = validate_json(
+        &serde_json::to_vec(&req).unwrap(),
+        &Settings::default(),
+        &FixtureCluster::unlabelled(),
+    );
     assert_eq!(verdict.code, Some(400), "{verdict:?}");
 }
