@@ -4,12 +4,14 @@
 //! - [`checks`]: one module per Pod Security check and the registry keyed by level and version.
 //! - [`pod`]: the narrow view of a pod the checks read.
 //! - [`admission`]: which requests are evaluated and what the verdict says.
+//! - [`check_exemptions`]: exemptions of one check, for the containers and values they name.
 //! - [`namespaces`]: the levels a namespace's labels set, and Namespace requests themselves.
 //! - [`runtime_access`]: the guard on host paths and namespaces that lead to the container runtime.
 //! - [`settings`]: the policy's configuration, PSA's `PodSecurityConfiguration` plus the policy's keys.
 //! - [`strict`]: the JSON reader: objects only, and errors that name their path.
 
 pub mod admission;
+pub mod check_exemptions;
 pub mod checks;
 pub mod level;
 pub mod namespaces;

@@ -9,7 +9,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pod<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
@@ -18,7 +18,7 @@ pub struct Pod<'a> {
     pub spec: Option<PodSpec<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta<'a> {
     #[serde(borrow)]
@@ -27,14 +27,54 @@ pub struct ObjectMeta<'a> {
     pub namespace: Option<Text<'a>>,
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub annotations: Annotations<'a>,
+    /// Read for the label selectors of `checkExemptions`.
+    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    pub labels: Labels<'a>,
     /// The UID of the owner that controls the object (`metav1.GetControllerOf`): PSA checks one pod
     /// per controller first when a namespace's level is tightened.
     #[serde(borrow, default, rename = "ownerReferences")]
     pub controller: ControllerUid<'a>,
 }
 
+/// An object's labels, as written (a list: few, read once, and smaller in the module than a map).
+#[derive(Debug, Clone, Default)]
+pub struct Labels<'a>(Vec<(Text<'a>, Text<'a>)>);
+
+impl Labels<'_> {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| &**value)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Labels<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LabelsVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for LabelsVisitor<'a> {
+            type Value = Labels<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of labels")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Labels<'a>, A::Error> {
+                let mut labels = Vec::new();
+                while let Some(entry) = map.next_entry::<Text<'a>, Text<'a>>()? {
+                    labels.push(entry);
+                }
+                Ok(Labels(labels))
+            }
+        }
+
+        deserializer.deserialize_map(LabelsVisitor(PhantomData))
+    }
+}
+
 /// Read from `ownerReferences`: the `uid` of the entry with `controller: true`, the rest skipped.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ControllerUid<'a>(pub Option<Text<'a>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for ControllerUid<'a> {
@@ -75,7 +115,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for ControllerUid<'a> {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
@@ -101,13 +141,13 @@ pub struct PodSpec<'a> {
     pub security_context: Option<PodSecurityContext<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct PodOs<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub name: Text<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSecurityContext<'a> {
     pub run_as_non_root: Option<bool>,
@@ -123,13 +163,13 @@ pub struct PodSecurityContext<'a> {
     pub sysctls: Vec<Sysctl<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Sysctl<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub name: Text<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
@@ -155,7 +195,7 @@ pub struct Container<'a> {
     pub env: Vec<EnvVar<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VolumeMount<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
@@ -164,9 +204,11 @@ pub struct VolumeMount<'a> {
     pub sub_path: Text<'a>,
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub sub_path_expr: Text<'a>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub read_only: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct EnvVar<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub name: Text<'a>,
@@ -174,7 +216,7 @@ pub struct EnvVar<'a> {
     pub value: Option<Text<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityContext<'a> {
     pub privileged: Option<bool>,
@@ -194,7 +236,7 @@ pub struct SecurityContext<'a> {
     pub windows_options: Option<WindowsOptions>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Capabilities<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub add: Vec<Text<'a>>,
@@ -202,7 +244,7 @@ pub struct Capabilities<'a> {
     pub drop: Vec<Text<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct SeLinuxOptions<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub user: Text<'a>,
@@ -213,19 +255,19 @@ pub struct SeLinuxOptions<'a> {
 }
 
 /// A seccomp or AppArmor profile: only its type is checked.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Profile<'a> {
     #[serde(borrow, default, rename = "type", deserialize_with = "null_as_default")]
     pub type_: Text<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WindowsOptions {
     pub host_process: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPort {
     #[serde(default, deserialize_with = "null_as_default")]
@@ -233,7 +275,7 @@ pub struct ContainerPort {
 }
 
 /// A probe or a lifecycle handler: both carry `httpGet` and `tcpSocket`, whose `host` is checked.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Handler<'a> {
     #[serde(borrow)]
@@ -242,13 +284,13 @@ pub struct Handler<'a> {
     pub tcp_socket: Option<HostField<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct HostField<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub host: Text<'a>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lifecycle<'a> {
     #[serde(borrow)]
@@ -258,7 +300,7 @@ pub struct Lifecycle<'a> {
 }
 
 /// A volume: its name, its hostPath (read in full), and the names of every other source it sets.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Volume<'a> {
     pub name: Text<'a>,
     pub host_path: Option<HostPathSource<'a>>,
@@ -266,7 +308,7 @@ pub struct Volume<'a> {
     pub sources: Vec<Text<'a>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct HostPathSource<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     pub path: Text<'a>,
@@ -433,7 +475,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 
 /// The annotations the checks read (seccomp and AppArmor); the values of all others are checked to be
 /// strings and dropped, so a large `last-applied-configuration` is neither decoded nor copied.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Annotations<'a>(BTreeMap<Text<'a>, Text<'a>>);
 
 /// The annotations (keys or key prefixes) the checks declare they read; the registry's tests keep
@@ -456,6 +498,17 @@ impl<'a> Annotations<'a> {
             "{key}: declare it in the check's `annotations`"
         );
         self.0.get(key).map(|value| &**value)
+    }
+
+    /// Drops the per-container annotations the checks read for container `name` (a narrow exemption
+    /// takes the container out of the pod a check sees).
+    pub(crate) fn remove_for_container(&mut self, name: &str) {
+        self.0.retain(|key, _| {
+            !READ_ANNOTATIONS
+                .iter()
+                .filter(|read| read.ends_with('/'))
+                .any(|prefix| key.strip_prefix(prefix) == Some(name))
+        });
     }
 
     /// The annotations whose key starts with `prefix`, which a check declares.

@@ -355,7 +355,7 @@ mod settings_typos {
     use super::*;
 
     /// Each section and its keys, from the settings' own types.
-    fn known() -> [(&'static str, &'static [&'static str]); 4] {
+    fn known() -> [(&'static str, &'static [&'static str]); 6] {
         pod_security_rules::settings::known_keys()
     }
 
@@ -390,13 +390,124 @@ mod settings_typos {
         fn any_unknown_key_is_refused((section, key) in misspelling()) {
             let (name, known) = known()[section];
             prop_assume!(!known.contains(&key.as_str()));
-            let settings = if name.is_empty() {
-                json!({key.clone(): {}})
-            } else {
-                json!({name: {key.clone(): null}})
+            // `checkExemptions` is a list of entries; `a.b` is the section `b` inside `a`'s entry.
+            let settings = match name {
+                "" => json!({key.clone(): {}}),
+                "checkExemptions" => json!({name: [{key.clone(): null}]}),
+                "checkExemptions.podSelector" => {
+                    json!({"checkExemptions": [{"podSelector": {key.clone(): null}}]})
+                }
+                _ => json!({name: {key.clone(): null}}),
             };
             let err = Settings::from_value(&settings).expect_err("an unknown key must be refused");
             prop_assert!(err.0.contains(&format!("unknown key {key:?}")), "{}", err);
+        }
+    }
+}
+
+/// `checkExemptions` only ever lift what they name.
+mod check_exemptions {
+    use super::*;
+
+    /// An entry over the generated pods' containers (`c0`…) and values.
+    fn entry() -> impl Strategy<Value = Value> {
+        (
+            select(vec![
+                (
+                    "capabilities_baseline",
+                    Some(vec!["NET_RAW", "SYS_ADMIN", "CHOWN"]),
+                ),
+                ("capabilities_restricted", Some(vec!["NET_RAW", "CHOWN"])),
+                ("hostPorts", Some(vec!["8080", "8000-8100", "9000"])),
+                (
+                    "hostNamespaces",
+                    Some(vec!["hostNetwork", "hostPID", "hostIPC"]),
+                ),
+                ("hostPathVolumes", Some(vec!["/data", "/var/log"])),
+                ("privileged", None),
+                ("runAsNonRoot", None),
+                ("allowPrivilegeEscalation", None),
+                ("restrictedVolumes", None),
+                ("seccompProfile_restricted", None),
+            ]),
+            maybe(vec!["c0", "c1", "c2"]),
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+        )
+            .prop_map(|((check, values), container, pick, read_only)| {
+                let mut entry = json!({"check": check, "namespaces": ["n"]});
+                if let Some(container) = container {
+                    entry["containers"] = json!([container]);
+                }
+                if let Some(values) = values {
+                    entry["values"] = json!([values[pick.index(values.len())]]);
+                }
+                if check == "hostPathVolumes" {
+                    entry["readOnly"] = json!(read_only);
+                }
+                entry
+            })
+    }
+
+    fn entries() -> impl Strategy<Value = Vec<Value>> {
+        prop::collection::vec(entry(), 1..5).prop_map(|entries| {
+            entries
+                .into_iter()
+                .enumerate()
+                .map(|(index, mut entry)| {
+                    entry["name"] = json!(format!("e{index}"));
+                    entry
+                })
+                .collect()
+        })
+    }
+
+    /// The verdict on `pod` in namespace `namespace`, at `policy`, under these entries.
+    fn allowed(pod: &Value, namespace: &str, policy: LevelVersion, entries: &[Value]) -> bool {
+        let mut settings = json!({"defaults": {"enforce": policy.level.as_str(),
+            "enforce-version": policy.version.to_string()}, "namespaceLabels": false,
+            "runtimeAccess": {"enabled": false}});
+        if !entries.is_empty() {
+            settings["checkExemptions"] = json!(entries);
+        }
+        let settings = Settings::from_value(&settings).expect("generated entries are valid");
+        let request = json!({"uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"}, "operation": "CREATE",
+            "namespace": namespace, "userInfo": {"username": "u"}, "object": pod});
+        validate_json(
+            &serde_json::to_vec(&request).unwrap(),
+            &settings,
+            &Unreachable("no lookups"),
+        )
+        .allowed
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn removing_an_entry_never_turns_a_deny_into_an_allow(
+            pod in pod(), (_, policy) in policy(), entries in entries(), drop in any::<prop::sample::Index>()
+        ) {
+            let mut fewer = entries.clone();
+            fewer.remove(drop.index(entries.len()));
+            if !allowed(&pod, "n", policy, &entries) {
+                prop_assert!(!allowed(&pod, "n", policy, &fewer));
+            }
+            // And with none at all, nothing is allowed that the entries did not allow.
+            if allowed(&pod, "n", policy, &[]) {
+                prop_assert!(allowed(&pod, "n", policy, &entries));
+            }
+        }
+
+        #[test]
+        fn entries_never_change_the_verdict_of_pods_they_do_not_match(
+            pod in pod(), (_, policy) in policy(), entries in entries()
+        ) {
+            prop_assert_eq!(
+                allowed(&pod, "elsewhere", policy, &entries),
+                allowed(&pod, "elsewhere", policy, &[])
+            );
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the levels the namespace's labels set, then the runtime guard on top, assembled into one verdict.
 
 use super::request::AdmissionRequest;
+use crate::check_exemptions::{self, CheckExemption, Exempted};
 use crate::checks::{self, Forbidden};
 use crate::level::{Level, LevelVersion};
 use crate::namespaces::{self, Cluster, LabelError, Policy, labels};
@@ -44,7 +45,18 @@ pub(super) fn evaluate_with_guard(
                 Verdict::allow()
             }
             Ok((policy, errors)) => {
-                evaluate_pod(settings, &policy, &errors, metadata, spec, subject)
+                let exemptions: Vec<&CheckExemption> = settings
+                    .check_exemptions
+                    .iter()
+                    .filter(|entry| entry.applies_to(request.namespace.as_deref(), metadata))
+                    .collect();
+                let pod = PodUnderPolicy {
+                    metadata,
+                    spec,
+                    subject,
+                    exemptions: &exemptions,
+                };
+                evaluate_pod(settings, &policy, &errors, &pod)
             }
         }
     };
@@ -82,6 +94,15 @@ pub(super) fn deny_runtime_access(
         None => verdict.deny_with(violated),
     }
 }
+/// A pod or pod template as the levels evaluate it, with the `checkExemptions` entries that apply.
+#[derive(Clone, Copy)]
+struct PodUnderPolicy<'p, 'a> {
+    metadata: &'p ObjectMeta<'a>,
+    spec: &'p PodSpec<'a>,
+    subject: Option<&'p str>,
+    exemptions: &'p [&'p CheckExemption],
+}
+
 /// The levels for the request's namespace: its labels over the defaults, or the defaults alone
 /// when the policy does not read labels.
 fn namespace_policy(
@@ -105,10 +126,14 @@ fn evaluate_pod(
     settings: &Settings,
     policy: &Policy,
     label_errors: &[LabelError],
-    metadata: &ObjectMeta,
-    spec: &PodSpec,
-    subject: Option<&str>,
+    pod: &PodUnderPolicy,
 ) -> Verdict {
+    let PodUnderPolicy {
+        metadata,
+        spec,
+        subject,
+        exemptions,
+    } = *pod;
     let runtime_class = spec.runtime_class_name.as_ref();
     if runtime_class.is_some_and(|class| {
         settings
@@ -120,11 +145,18 @@ fn evaluate_pod(
         return Verdict::exempt("runtimeClass");
     }
     let mut evaluated: Vec<(LevelVersion, Vec<Forbidden>)> = Vec::new();
+    let mut lifted: Vec<Exempted> = Vec::new();
     let mut failures_at = |level_version: LevelVersion| -> String {
         if let Some((_, failures)) = evaluated.iter().find(|(at, _)| *at == level_version) {
             return checks::aggregate(failures);
         }
-        let failures = checks::failures(level_version, metadata, spec);
+        let (failures, exempted) =
+            check_exemptions::failures(level_version, metadata, spec, exemptions);
+        for exempted in exempted {
+            if !lifted.contains(&exempted) {
+                lifted.push(exempted);
+            }
+        }
         let text = checks::aggregate(&failures);
         evaluated.push((level_version, failures));
         text
@@ -176,6 +208,14 @@ fn evaluate_pod(
                 .warnings
                 .push(format!("would violate PodSecurity \"{warn}\": {failures}"));
         }
+    }
+    // Exempted violations are never silent.
+    if !lifted.is_empty() {
+        let described: Vec<String> = lifted.iter().map(Exempted::describe).collect();
+        verdict.audit_annotations.insert(
+            format!("{ANNOTATION_PREFIX}exempted-violations"),
+            described.join("; "),
+        );
     }
     verdict
 }

@@ -165,7 +165,7 @@ fn errors_name_the_section_and_the_keys_it_knows() {
     assert_eq!(
         error_of(r#"{"exemption": {}}"#),
         "settings: unknown key \"exemption\"; did you mean \"exemptions\"?; known keys: apiVersion, \
-         kind, defaults, exemptions, podControllers, runtimeAccess, namespaceLabels"
+         kind, defaults, exemptions, podControllers, runtimeAccess, namespaceLabels, checkExemptions"
     );
     assert_eq!(
         error_of("[]"),
@@ -218,4 +218,7 @@ fn known_keys_come_from_the_typed_sections() {
         keys[3].1,
         ["enabled", "extraPaths", "exemptNamespaces", "exemptImages"]
     );
+    assert_eq!(keys[4].0, "checkExemptions");
+    assert!(keys[4].1.contains(&"podSelector"));
+    assert_eq!(keys[5].1, ["matchLabels", "matchExpressions"]);
 }
