@@ -350,3 +350,41 @@ fn an_exempt_namespace_is_told_its_labels_are_ignored() {
     );
     assert!(review(&request, settings, &cluster).warnings.is_empty());
 }
+
+/// `checkExemptions` selectors read a controller's pod template labels, and the lifted violation is
+/// recorded in the response.
+#[test]
+fn check_exemptions_match_controller_templates() {
+    let cluster = FixtureCluster::unlabelled();
+    let settings = json!({"defaults": {"enforce": "baseline"}, "checkExemptions": [{"name": "agent",
+        "check": "privileged", "namespaces": ["team"], "podSelector": {"matchLabels": {"app": "agent"}}}]});
+    let deployment = |labels: Value| {
+        let mut template = pod(true);
+        template["metadata"] = json!({"labels": labels});
+        let mut request = pod_request(
+            "team",
+            json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "agent"}, "spec": {"template": template}}),
+        );
+        request["kind"] = json!({"group": "apps", "version": "v1", "kind": "DaemonSet"});
+        request["resource"] = json!({"group": "apps", "version": "v1", "resource": "daemonsets"});
+        request
+    };
+    let verdict = review(
+        &deployment(json!({"app": "agent"})),
+        settings.clone(),
+        &cluster,
+    );
+    assert!(verdict.allowed, "{verdict:?}");
+    assert_eq!(
+        verdict.audit_annotations["pod-security.kubernetes.io/exempted-violations"],
+        "privileged (container \"app\" must not set securityContext.privileged=true) by checkExemptions \"agent\""
+    );
+    let verdict = review(&deployment(json!({"app": "other"})), settings, &cluster);
+    assert_eq!(
+        verdict.message.as_deref(),
+        Some(
+            "DaemonSet \"agent\": violates PodSecurity \"baseline:latest\": privileged (container \"app\" must not set securityContext.privileged=true)"
+        )
+    );
+}

@@ -414,3 +414,109 @@ fn entries_are_refused_when_they_are_wrong_or_too_wide() {
             .contains("another entry has this name")
     );
 }
+
+/// For each check with values: the exact value exempted, a neighbour value still denied, and the
+/// same value in a second container (not named) still denied.
+#[test]
+fn every_check_with_values_lifts_exactly_its_values() {
+    struct Case {
+        check: &'static str,
+        value: Value,
+        /// The container's part of the pod with the given value, and the pod's own part.
+        container: fn(&str) -> Value,
+        pod: fn(&str) -> Value,
+        neighbour: &'static str,
+    }
+    let cases = [
+        Case {
+            check: "capabilities_baseline",
+            value: json!("NET_ADMIN"),
+            container: |v| json!({"securityContext": {"capabilities": {"add": [v]}}}),
+            pod: |_| json!({}),
+            neighbour: "SYS_ADMIN",
+        },
+        Case {
+            check: "hostPorts",
+            value: json!(8080),
+            container: |v| json!({"ports": [{"containerPort": 80, "hostPort": v.parse::<i32>().unwrap()}]}),
+            pod: |_| json!({}),
+            neighbour: "8081",
+        },
+        Case {
+            check: "seLinuxOptions",
+            value: json!("spc_t"),
+            container: |v| json!({"securityContext": {"seLinuxOptions": {"type": v}}}),
+            pod: |_| json!({}),
+            neighbour: "unconfined_t",
+        },
+        Case {
+            check: "sysctls",
+            value: json!("net.core.somaxconn"),
+            container: |_| json!({}),
+            pod: |v| json!({"securityContext": {"sysctls": [{"name": v, "value": "1"}]}}),
+            neighbour: "kernel.msgmax",
+        },
+        Case {
+            check: "hostNamespaces",
+            value: json!("hostNetwork"),
+            container: |_| json!({}),
+            pod: |v| json!({v: true}),
+            neighbour: "hostIPC",
+        },
+        Case {
+            check: "hostPathVolumes",
+            value: json!("/var/log"),
+            container: |_| json!({"volumeMounts": [{"name": "host", "mountPath": "/h", "readOnly": true}]}),
+            pod: |v| json!({"volumes": [{"name": "host", "hostPath": {"path": v}}]}),
+            neighbour: "/var/lib",
+        },
+    ];
+    for case in cases {
+        let value = case
+            .value
+            .as_str()
+            .map_or_else(|| case.value.to_string(), str::to_string);
+        let build = |value: &str, names: &[&str]| {
+            let containers: Vec<Value> = names
+                .iter()
+                .map(|name| {
+                    let mut container = json!({"name": name, "image": "x"});
+                    for (key, field) in (case.container)(value).as_object().unwrap() {
+                        container[key] = field.clone();
+                    }
+                    container
+                })
+                .collect();
+            let mut spec = json!({"containers": containers});
+            for (key, field) in (case.pod)(value).as_object().unwrap() {
+                spec[key] = field.clone();
+            }
+            json!({"metadata": {"name": "p"}, "spec": spec})
+        };
+        let entry = settings(
+            json!([{"name": "e", "check": case.check, "namespaces": ["team"],
+            "containers": ["agent"], "values": [case.value]}]),
+        );
+        let check = case.check;
+        assert!(
+            evaluate(&entry, BASELINE, &build(&value, &["agent"]))
+                .0
+                .is_empty(),
+            "{check}: exact"
+        );
+        assert_eq!(
+            evaluate(&entry, BASELINE, &build(case.neighbour, &["agent"]))
+                .0
+                .len(),
+            1,
+            "{check}: neighbour"
+        );
+        assert_eq!(
+            evaluate(&entry, BASELINE, &build(&value, &["agent", "other"]))
+                .0
+                .len(),
+            1,
+            "{check}: second container"
+        );
+    }
+}
