@@ -3,9 +3,11 @@
 //! warnings. The update itself is never refused: pods keep running until they are replaced.
 
 use super::Cluster;
+use crate::check_exemptions::{self, CheckExemption};
 use crate::checks;
 use crate::level::LevelVersion;
 use crate::pod::{Pod, null_as_default};
+use crate::settings::Settings;
 use crate::strict;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -30,11 +32,13 @@ struct Violation {
 }
 
 /// The warnings for the pods of `namespace` that `enforce` would refuse, in PSA's words and order.
+/// Pods of the runtime classes PSA exempts are left out, and `checkExemptions` apply as they do when
+/// a pod is admitted.
 pub(super) fn existing_pod_warnings(
     cluster: &dyn Cluster,
     namespace: &str,
     enforce: LevelVersion,
-    exempt_runtime_classes: &[String],
+    settings: &Settings,
 ) -> Vec<String> {
     let started = cluster.clock();
     const LIST_FAILED: &str = "failed to list pods while checking new PodSecurity enforce level";
@@ -44,7 +48,7 @@ pub(super) fn existing_pod_warnings(
     let Ok(list) = strict::from_slice::<PodList>(&listed) else {
         return vec![LIST_FAILED.to_string()];
     };
-    let pods = prioritized(list.items, exempt_runtime_classes);
+    let pods = prioritized(list.items, &settings.exemptions.runtime_classes);
     let total = pods.len();
 
     // Each distinct violation once, with the lexically first pod showing it and how many do (few
@@ -55,7 +59,12 @@ pub(super) fn existing_pod_warnings(
         checked += 1;
         let name = pod.metadata.name.as_deref().unwrap_or_default().to_string();
         if let Some(spec) = &pod.spec {
-            let failures = checks::failures(enforce, &pod.metadata, spec);
+            let entries: Vec<&CheckExemption> = settings
+                .check_exemptions
+                .iter()
+                .filter(|entry| entry.applies_to(Some(namespace), &pod.metadata))
+                .collect();
+            let (failures, _) = check_exemptions::failures(enforce, &pod.metadata, spec, &entries);
             if !failures.is_empty() {
                 let text = checks::aggregate(&failures);
                 match violations.iter_mut().find(|seen| seen.text == text) {

@@ -52,12 +52,7 @@ pub(crate) fn validate_namespace(
         return exempt_warning(exempt, change, &new_policy, &defaults);
     }
     let mut verdict = Verdict::allow();
-    verdict.warnings = existing_pod_warnings(
-        cluster,
-        change.name,
-        new_enforce,
-        &settings.exemptions.runtime_classes,
-    );
+    verdict.warnings = existing_pod_warnings(cluster, change.name, new_enforce, settings);
     verdict
 }
 

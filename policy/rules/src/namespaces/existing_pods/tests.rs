@@ -40,7 +40,7 @@ const AS_ROOT: &str =
     "runAsNonRoot != true (pod or container \"app\" must set securityContext.runAsNonRoot=true)";
 
 fn warnings(cluster: &FixtureCluster) -> Vec<String> {
-    existing_pod_warnings(cluster, "team", RESTRICTED, &[])
+    existing_pod_warnings(cluster, "team", RESTRICTED, &Settings::default())
 }
 
 #[test]
@@ -149,12 +149,19 @@ fn one_pod_per_controller_comes_first() {
 fn pods_of_exempt_runtime_classes_are_left_out() {
     let mut gvisor = pod("sandboxed", true, None);
     gvisor["spec"]["runtimeClassName"] = json!("gvisor");
-    let found = existing_pod_warnings(
-        &cluster(vec![gvisor]),
-        "team",
-        RESTRICTED,
-        &["gvisor".to_string()],
-    );
+    let settings =
+        Settings::from_value(&json!({"exemptions": {"runtimeClasses": ["gvisor"]}})).unwrap();
+    let found = existing_pod_warnings(&cluster(vec![gvisor]), "team", RESTRICTED, &settings);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn check_exemptions_apply_to_existing_pods_too() {
+    let settings = Settings::from_value(&json!({"checkExemptions": [{"name": "root-ok",
+        "check": "runAsNonRoot", "namespaces": ["team"]}]}))
+    .unwrap();
+    let pods = cluster(vec![pod("web-1", false, None)]);
+    let found = existing_pod_warnings(&pods, "team", RESTRICTED, &settings);
     assert!(found.is_empty(), "{found:?}");
 }
 
@@ -162,7 +169,7 @@ fn pods_of_exempt_runtime_classes_are_left_out() {
 fn a_failed_list_says_so() {
     let cluster = FixtureCluster::unlabelled();
     assert_eq!(
-        existing_pod_warnings(&cluster, "elsewhere", RESTRICTED, &[]),
+        existing_pod_warnings(&cluster, "elsewhere", RESTRICTED, &Settings::default()),
         ["failed to list pods while checking new PodSecurity enforce level"]
     );
 }
