@@ -38,6 +38,8 @@ struct Case {
     warnings: Vec<String>,
     #[serde(default)]
     audit_annotations: BTreeMap<String, String>,
+    /// The JSONPatch the response carries, decoded; absent: no patch.
+    patch: Option<Value>,
     /// Substring of the error `host-test run` must exit with because the settings are refused.
     settings_error: Option<String>,
     /// Substring of the error `host-test run` must exit with because kwctl and policy-server refuse
@@ -90,6 +92,16 @@ fn mismatches(case: &Case, response: &host_test::AdmissionResponse) -> Vec<Strin
         if !warnings.iter().any(|w| w.contains(expected.as_str())) {
             problems.push(format!("warnings {warnings:?} lack {expected:?}"));
         }
+    }
+    let patch = response.patch.as_ref().map(|patch| {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(patch)
+            .expect("base64");
+        serde_json::from_slice::<Value>(&bytes).expect("a JSON patch")
+    });
+    if patch != case.patch {
+        problems.push(format!("patch is {patch:?}, expected {:?}", case.patch));
     }
     let annotations = response.audit_annotations.clone().unwrap_or_default();
     for (key, expected) in &case.audit_annotations {

@@ -56,7 +56,7 @@ fn the_package_is_reproducible_and_check_finds_a_stale_one() {
     assert!(fresh.status.success(), "{}", stderr(&fresh));
 
     let text = std::fs::read_to_string(&metadata).unwrap();
-    std::fs::write(&metadata, text.replace("mutating: false", "mutating: true")).unwrap();
+    std::fs::write(&metadata, text.replace("mutating: true", "mutating: false")).unwrap();
     let stale = scaffold(&metadata, &package, &["--check"]);
     assert!(!stale.status.success());
     assert!(stderr(&stale).contains("out of date"), "{}", stderr(&stale));

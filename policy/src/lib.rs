@@ -4,7 +4,9 @@
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
 pub use pod_security_rules::{Cluster, Unlabelled};
-use pod_security_rules::{RequestWithSettings, Settings, Verdict, strict, validate_json};
+use pod_security_rules::{
+    RequestWithSettings, Settings, Verdict, strict, validate_json, validate_json_with_defaults,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -75,6 +77,16 @@ pub fn verdict_for(payload: &[u8], cluster: &dyn Cluster) -> Verdict {
     // What policy-server sends: the AdmissionRequest and the policy's settings, read in one pass.
     match RequestWithSettings::read(payload) {
         Ok(read) => match read_settings(read.settings) {
+            // Defaulting needs the whole object, not the checks' view of it: read it again.
+            Ok(settings) if settings.secure_defaults.is_some() => match strict::from_slice::<
+                RawPayload,
+            >(payload)
+            {
+                Ok(raw) => {
+                    validate_json_with_defaults(raw.request.get().as_bytes(), &settings, cluster)
+                }
+                Err(_) => explain_unreadable(payload, cluster),
+            },
             Ok(settings) => pod_security_rules::validate(read.request, &settings, cluster),
             Err(rejection) => rejection,
         },
@@ -112,7 +124,7 @@ struct ValidationResponse<'a> {
     accepted: bool,
     message: Option<&'a str>,
     code: Option<u16>,
-    mutated_object: Option<()>,
+    mutated_object: Option<&'a serde_json::Value>,
     audit_annotations: Option<&'a BTreeMap<String, String>>,
     warnings: Option<&'a [String]>,
 }
@@ -122,7 +134,7 @@ fn validation_response(verdict: &Verdict) -> ValidationResponse<'_> {
         accepted: verdict.allowed,
         message: verdict.message.as_deref(),
         code: verdict.code,
-        mutated_object: None,
+        mutated_object: verdict.mutated_object.as_ref(),
         audit_annotations: Some(&verdict.audit_annotations).filter(|a| !a.is_empty()),
         warnings: Some(verdict.warnings.as_slice()).filter(|w| !w.is_empty()),
     }

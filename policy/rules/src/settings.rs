@@ -10,6 +10,8 @@ use crate::level::{Level, LevelVersion, Version};
 use crate::namespaces::Policy;
 use crate::pod::Text;
 use crate::runtime_access::{self, RuntimeAccessSettings};
+use crate::secure_defaults::SecureDefaults;
+use crate::secure_defaults::settings::SecureDefaultsDocument;
 use crate::strict;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -32,6 +34,8 @@ pub struct Settings {
     pub namespace_labels: bool,
     /// Exemptions of one check each, as narrow as written.
     pub check_exemptions: Vec<CheckExemption>,
+    /// What to fill in on pods and templates when absent; `None`: the policy only validates.
+    pub secure_defaults: Option<SecureDefaults>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,6 +68,7 @@ impl Default for Settings {
             runtime_access: RuntimeAccessSettings::default(),
             namespace_labels: true,
             check_exemptions: Vec::new(),
+            secure_defaults: None,
         }
     }
 }
@@ -106,6 +111,7 @@ struct Document {
     runtime_access: Option<RuntimeAccessDocument>,
     namespace_labels: Option<bool>,
     check_exemptions: Option<Vec<CheckExemptionDocument>>,
+    secure_defaults: Option<SecureDefaultsDocument>,
 }
 
 /// One `checkExemptions` entry as written.
@@ -180,7 +186,7 @@ struct RuntimeAccessDocument {
 
 /// The keys each section of the settings accepts (`""` is the top level), read from the typed
 /// structs themselves.
-pub fn known_keys() -> [(&'static str, &'static [&'static str]); 6] {
+pub fn known_keys() -> [(&'static str, &'static [&'static str]); 7] {
     [
         ("", introspect::fields_of::<Document>()),
         ("defaults", introspect::fields_of::<Defaults>()),
@@ -196,6 +202,10 @@ pub fn known_keys() -> [(&'static str, &'static [&'static str]); 6] {
         (
             "checkExemptions.podSelector",
             introspect::fields_of::<LabelSelector>(),
+        ),
+        (
+            "secureDefaults",
+            introspect::fields_of::<SecureDefaultsDocument>(),
         ),
     ]
 }
@@ -271,6 +281,9 @@ impl Settings {
         }
         if let Some(entries) = document.check_exemptions {
             settings.check_exemptions = check_exemptions(entries)?;
+        }
+        if let Some(defaults) = document.secure_defaults {
+            settings.secure_defaults = defaults.read().map_err(SettingsError)?;
         }
         Ok(settings)
     }

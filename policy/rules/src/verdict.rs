@@ -14,6 +14,8 @@ pub struct Verdict {
     pub code: Option<u16>,
     pub warnings: Vec<String>,
     pub audit_annotations: BTreeMap<String, String>,
+    /// The object with the secure defaults filled in, when the policy mutates it.
+    pub mutated_object: Option<serde_json::Value>,
 }
 
 impl Verdict {

@@ -355,7 +355,7 @@ mod settings_typos {
     use super::*;
 
     /// Each section and its keys, from the settings' own types.
-    fn known() -> [(&'static str, &'static [&'static str]); 6] {
+    fn known() -> [(&'static str, &'static [&'static str]); 7] {
         pod_security_rules::settings::known_keys()
     }
 
@@ -508,6 +508,128 @@ mod check_exemptions {
                 allowed(&pod, "elsewhere", policy, &entries),
                 allowed(&pod, "elsewhere", policy, &[])
             );
+        }
+    }
+}
+
+/// `secureDefaults` only add: idempotent, never a new violation, and an ordinary pod (nothing
+/// written that restricted forbids) always passes once defaulted.
+mod secure_defaults {
+    use super::*;
+    use pod_security_rules::secure_defaults::{Scope, SecureDefaults, default_pod_spec};
+
+    fn all() -> SecureDefaults {
+        SecureDefaults {
+            seccomp_profile: true,
+            allow_privilege_escalation: true,
+            drop_all_capabilities: true,
+            run_as_non_root: true,
+            run_as_user: None,
+            run_as_group: None,
+            fs_group: None,
+        }
+    }
+
+    fn restricted() -> LevelVersion {
+        LevelVersion {
+            level: Level::Restricted,
+            version: Version::Latest,
+        }
+    }
+
+    fn defaulted(pod: &Value) -> (Value, bool) {
+        let mut pod = pod.clone();
+        let changed = default_pod_spec(pod.get_mut("spec").unwrap(), &all(), Scope::WholePod);
+        (pod, changed)
+    }
+
+    /// Pods that write nothing restricted forbids: containers in every list, security contexts
+    /// absent, empty or holding allowed values, allowed volume types.
+    fn ordinary_container() -> impl Strategy<Value = Value> {
+        (
+            "[a-z]{1,8}",
+            maybe(vec![
+                json!({}),
+                json!({"runAsNonRoot": true}),
+                json!({"allowPrivilegeEscalation": false}),
+                json!({"capabilities": {"add": ["NET_BIND_SERVICE"]}}),
+                json!({"seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}}),
+                json!({"capabilities": {}}),
+                json!({"readOnlyRootFilesystem": true}),
+            ]),
+        )
+            .prop_map(|(name, context)| {
+                let mut container = json!({"name": name, "image": "registry.example.com/app:1"});
+                if let Some(context) = context {
+                    container["securityContext"] = context;
+                }
+                container
+            })
+    }
+
+    fn ordinary_pod() -> impl Strategy<Value = Value> {
+        (
+            prop::collection::vec(ordinary_container(), 1..4),
+            prop::collection::vec(ordinary_container(), 0..2),
+            prop::collection::vec(ordinary_container(), 0..2),
+            maybe(vec![
+                json!({}),
+                json!({"runAsUser": 1000}),
+                json!({"fsGroup": 2000}),
+            ]),
+            prop::collection::vec(
+                select(vec!["configMap", "emptyDir", "secret", "projected"]),
+                0..3,
+            ),
+        )
+            .prop_map(|(containers, init, ephemeral, pod_context, volumes)| {
+                let volumes: Vec<Value> = volumes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, kind)| json!({"name": format!("v{i}"), *kind: {}}))
+                    .collect();
+                let mut spec = json!({"containers": containers, "volumes": volumes});
+                if !init.is_empty() {
+                    spec["initContainers"] = json!(init);
+                }
+                if !ephemeral.is_empty() {
+                    spec["ephemeralContainers"] = json!(ephemeral);
+                }
+                if let Some(context) = pod_context {
+                    spec["securityContext"] = context;
+                }
+                json!({"metadata": {"name": "p"}, "spec": spec})
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn defaulting_twice_changes_nothing_more(pod in pod()) {
+            let (once, _) = defaulted(&pod);
+            let (twice, changed) = defaulted(&once);
+            prop_assert!(!changed);
+            prop_assert_eq!(once, twice);
+        }
+
+        #[test]
+        fn defaults_never_add_a_violation(pod in pod(), (_, policy) in policy()) {
+            let (after, _) = defaulted(&pod);
+            let reasons = |pod: &Value| -> Vec<String> {
+                failures(policy, pod).into_iter().map(|failure: Forbidden| failure.reason).collect()
+            };
+            let before = reasons(&pod);
+            for reason in reasons(&after) {
+                prop_assert!(before.contains(&reason), "{} appeared", reason);
+            }
+        }
+
+        #[test]
+        fn an_ordinary_pod_passes_restricted_once_defaulted(pod in ordinary_pod()) {
+            let (after, _) = defaulted(&pod);
+            let left = failures(restricted(), &after);
+            prop_assert!(left.is_empty(), "{:?} on {}", left, after);
         }
     }
 }

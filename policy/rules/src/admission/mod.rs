@@ -15,6 +15,7 @@ mod targets;
 pub use request::{AdmissionRequest, RequestWithSettings};
 
 use crate::namespaces::Cluster;
+use crate::secure_defaults;
 use crate::settings::Settings;
 use crate::strict;
 use crate::verdict::Verdict;
@@ -39,6 +40,33 @@ pub fn validate_json(request: &[u8], settings: &Settings, cluster: &dyn Cluster)
         Ok(read) => validate(read, settings, cluster),
         Err(error) => Verdict::bad_request(request::unreadable(request, &error)),
     }
+}
+
+/// Like [`validate_json`], and when the settings enable `secureDefaults`, fills what is absent in
+/// the pod or template first and judges the result: allowed, the verdict carries the defaulted
+/// object; denied, it says what is still wrong (what was written, never what was filled in).
+pub fn validate_json_with_defaults(
+    request: &[u8],
+    settings: &Settings,
+    cluster: &dyn Cluster,
+) -> Verdict {
+    let Some(defaults) = &settings.secure_defaults else {
+        return validate_json(request, settings, cluster);
+    };
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(request) else {
+        return validate_json(request, settings, cluster);
+    };
+    let Some(defaulted) = secure_defaults::default_request(&mut value, defaults) else {
+        return validate_json(request, settings, cluster);
+    };
+    let Ok(bytes) = serde_json::to_vec(&value) else {
+        return validate_json(request, settings, cluster);
+    };
+    let mut verdict = validate_json(&bytes, settings, cluster);
+    if verdict.allowed {
+        verdict.mutated_object = Some(defaulted);
+    }
+    verdict
 }
 
 /// Validates an AdmissionRequest already read (with [`strict::from_slice`], as part of a larger

@@ -165,7 +165,7 @@ fn errors_name_the_section_and_the_keys_it_knows() {
     assert_eq!(
         error_of(r#"{"exemption": {}}"#),
         "settings: unknown key \"exemption\"; did you mean \"exemptions\"?; known keys: apiVersion, \
-         kind, defaults, exemptions, podControllers, runtimeAccess, namespaceLabels, checkExemptions"
+         kind, defaults, exemptions, podControllers, runtimeAccess, namespaceLabels, checkExemptions, secureDefaults"
     );
     assert_eq!(
         error_of("[]"),
