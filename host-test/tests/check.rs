@@ -548,3 +548,55 @@ spec:
     let without = json_report(&check(&[path_str(&pod_file), "--format", "json"]));
     assert_eq!(verdicts(&without), ["denied"], "{without}");
 }
+
+/// `--fix` writes each denied object's fix into its manifest, keeping comments, key order and the
+/// other documents (compared with `test_data/fix/chart.fixed.yaml`); the result passes, except
+/// what no default can fix, which is left as written.
+#[test]
+fn fixes_are_written_into_the_manifests_as_they_are() {
+    let chart = workspace_file("test_data/fix/chart.yaml");
+    let expected =
+        std::fs::read_to_string(workspace_file("test_data/fix/chart.fixed.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("chart.yaml");
+    std::fs::copy(&chart, &copy).unwrap();
+
+    let report = json_report(&check(&[path_str(&copy), "--format", "json", "--in-place"]));
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), expected);
+    // The report shows each fix as the JSON patch the policy would send.
+    let deployment = &report["results"][1];
+    assert_eq!(deployment["verdict"], "denied");
+    assert_eq!(
+        deployment["fix"][0],
+        json!({"op": "add", "path": "/spec/template/spec/containers/0/securityContext",
+               "value": {"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}})
+    );
+    assert!(
+        report["results"][3].get("fix").is_none(),
+        "the privileged pod has no fix"
+    );
+
+    let fixed = json_report(&check(&[path_str(&copy), "--format", "json"]));
+    let verdicts: Vec<&str> = fixed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["verdict"].as_str().unwrap_or("skipped"))
+        .collect();
+    assert_eq!(verdicts, ["skipped", "allowed", "allowed", "denied"]);
+
+    let folder = dir.path().join("fixed");
+    check(&[path_str(&chart), "--fix", path_str(&folder)]);
+    // At the input's path, without its root or `..` parts.
+    let relative: std::path::PathBuf = chart
+        .components()
+        .filter(|part| matches!(part, std::path::Component::Normal(_)))
+        .collect();
+    let written = folder.join(relative);
+    assert_eq!(std::fs::read_to_string(written).unwrap(), expected);
+    assert_eq!(
+        std::fs::read_to_string(&chart).unwrap(),
+        std::fs::read_to_string(workspace_file("test_data/fix/chart.yaml")).unwrap(),
+        "the input is untouched"
+    );
+}

@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 pub mod findings;
+pub mod fixes;
 pub mod manifests;
 pub mod namespaces;
 pub mod report;
@@ -36,6 +37,10 @@ pub enum Outcome {
         message: Option<String>,
         warnings: Vec<String>,
         findings: Vec<Finding>,
+        /// For a denied object the policy's `secureDefaults` would make pass: the JSON patch that
+        /// adds what it lacks (RFC 6902, as policy-server sends a mutation).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fix: Option<serde_json::Value>,
     },
     /// A kind the policy is not sent.
     Skipped {
@@ -98,6 +103,7 @@ impl Outcome {
             message,
             warnings: response.warnings.unwrap_or_default(),
             findings,
+            fix: None,
         }
     }
 }
@@ -171,6 +177,9 @@ pub struct CheckOptions {
     pub context: RequestContext,
     /// Workers, each with its own instance of the module.
     pub jobs: usize,
+    /// The policy with `secureDefaults` enabled, to find the fix for a denied object; `None` when
+    /// the module does not take that setting.
+    pub fixer: Option<PolicyEvaluator>,
 }
 
 /// Documents handed to a worker at a time: fewer hand-overs, and each worker parses its own.
@@ -205,7 +214,7 @@ pub fn check(
         for _ in 0..jobs {
             let work = Arc::clone(&work);
             let results = result_sender.clone();
-            scope.spawn(move || worker(evaluator, &work, &results, &options.context));
+            scope.spawn(move || worker(evaluator, &work, &results, options));
         }
         drop(result_sender);
         let mut batch: Batch = Vec::with_capacity(BATCH);
@@ -238,7 +247,7 @@ fn worker(
     evaluator: &PolicyEvaluator,
     work: &Mutex<Receiver<Batch>>,
     results: &std::sync::mpsc::Sender<Placed>,
-    context: &RequestContext,
+    options: &CheckOptions,
 ) {
     let mut instance = None;
     loop {
@@ -252,7 +261,7 @@ fn worker(
             manifests::read_document(&file, &document, &mut |item| {
                 let outcome = match item {
                     Item::Object(object) => {
-                        evaluate(evaluator, &mut instance, object, context, index, item_index)
+                        evaluate(evaluator, &mut instance, object, options, index, item_index)
                     }
                     Item::Problem(problem) => problem.into(),
                 };
@@ -272,12 +281,13 @@ fn evaluate(
     evaluator: &PolicyEvaluator,
     instance: &mut Option<crate::WarmInstance>,
     mut object: ManifestObject,
-    context: &RequestContext,
+    options: &CheckOptions,
     index: usize,
     item_index: usize,
 ) -> Outcome {
     let uid = format!("check-{index}-{item_index}");
-    let (object_ref, request) = match request::target(object.object.take(), context, &uid) {
+    let (object_ref, request) = match request::target(object.object.take(), &options.context, &uid)
+    {
         Target::Evaluated(object_ref, request) => (object_ref, request),
         Target::Skipped(object_ref) => {
             return Outcome::Skipped {
@@ -292,10 +302,22 @@ fn evaluate(
     {
         *instance = evaluator.module().instantiate_warm().ok();
     }
-    let response = match instance {
-        Some(instance) => evaluator.validate_in(instance, &request),
-        // An instance that cannot even start: the fresh path says why, as policy-server would.
-        None => evaluator.validate(&request),
-    };
-    Outcome::checked(&object, object_ref, response)
+    let run =
+        |evaluator: &PolicyEvaluator, instance: &mut Option<crate::WarmInstance>| match instance {
+            Some(instance) => evaluator.validate_in(instance, &request),
+            // An instance that cannot even start: the fresh path says why, as policy-server would.
+            None => evaluator.validate(&request),
+        };
+    let response = run(evaluator, instance);
+    let denied = !response.allowed;
+    let mut outcome = Outcome::checked(&object, object_ref, response);
+    if let (true, Some(fixer), Outcome::Checked { fix, .. }) =
+        (denied, &options.fixer, &mut outcome)
+    {
+        let fixed = run(fixer, instance);
+        if fixed.allowed {
+            *fix = fixed.decoded_patch();
+        }
+    }
+    outcome
 }

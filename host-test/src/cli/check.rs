@@ -58,6 +58,13 @@ pub struct CheckArgs {
     /// settings' defaults.
     #[arg(long, value_name = "FILE")]
     pub cluster_state: Option<PathBuf>,
+    /// Write the manifests with each denied object's fix (what the policy's secureDefaults add)
+    /// to DIR, at the inputs' paths; comments, key order and the other documents are kept.
+    #[arg(long, value_name = "DIR", conflicts_with = "in_place")]
+    pub fix: Option<PathBuf>,
+    /// Write the fixes into the input files themselves.
+    #[arg(long)]
+    pub in_place: bool,
 }
 
 /// The check's exit code: 0 nothing denied, 1 something failed the check, 2 an unreadable input.
@@ -75,6 +82,20 @@ pub fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let capabilities = HostCapabilities::granting_all(Source::ClusterState(state));
     let module = policy.module.with_host_capabilities(Arc::new(capabilities));
+    // The same policy with secureDefaults enabled finds the fix for a denied object, when the module
+    // takes that setting (the user's own secureDefaults keys are kept).
+    let mut fixing = settings.clone();
+    if let Some(fields) = fixing.as_object_mut() {
+        let defaults = fields
+            .entry("secureDefaults")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(defaults) = defaults.as_object_mut() {
+            defaults.insert("enabled".to_string(), serde_json::Value::Bool(true));
+        }
+    }
+    let fixer = PolicyEvaluator::new(module.clone(), fixing)
+        .inspect_err(|error| tracing::info!("no fixes offered: {error:#}"))
+        .ok();
     let evaluator = PolicyEvaluator::new(module, settings)?;
     let jobs = match args.jobs {
         Some(jobs) => usize::from(jobs),
@@ -86,10 +107,29 @@ pub fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             username: args.user.clone(),
             groups: args.groups.clone(),
         },
+        fixer,
         jobs,
     };
     let started = Instant::now();
     let outcomes = check::check(&evaluator, &inputs, listing_problems, &options);
+    let target = match (&args.fix, args.in_place) {
+        (Some(folder), _) => Some(check::fixes::FixTarget::Folder(folder)),
+        (None, true) => Some(check::fixes::FixTarget::InPlace),
+        (None, false) => None,
+    };
+    if let Some(target) = target {
+        let written = check::fixes::write_fixes(&outcomes, &inputs, target)?;
+        tracing::info!(
+            "fixed {} objects in {} files",
+            written.objects_fixed,
+            written.files_written
+        );
+        for place in &written.not_placed {
+            tracing::warn!(
+                "{place}: its fix could not be written into the text (see the report's patch)"
+            );
+        }
+    }
     tracing::info!(
         "checked {} documents in {:.3} s with {jobs} workers{}",
         outcomes.len(),

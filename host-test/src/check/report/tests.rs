@@ -50,6 +50,7 @@ pub(crate) fn sample_outcomes() -> Vec<Outcome> {
             message: Some(denial.to_string()),
             warnings: Vec::new(),
             findings: parse_message(denial, Severity::Deny),
+            fix: None,
         },
         Outcome::Checked {
             location: at("charts/web.yaml", 30),
@@ -59,6 +60,7 @@ pub(crate) fn sample_outcomes() -> Vec<Outcome> {
             message: None,
             warnings: vec![warning.to_string()],
             findings: parse_message(warning, Severity::Warn),
+            fix: None,
         },
         Outcome::Checked {
             location: at("charts/web.yaml", 50),
@@ -68,6 +70,7 @@ pub(crate) fn sample_outcomes() -> Vec<Outcome> {
             message: None,
             warnings: Vec::new(),
             findings: Vec::new(),
+            fix: None,
         },
         Outcome::Checked {
             location: at("pv with space.yaml", 1),
@@ -77,6 +80,7 @@ pub(crate) fn sample_outcomes() -> Vec<Outcome> {
             message: Some(r#"PersistentVolume "data": violates runtimeAccess: local path "/var" reaches Docker's state directory (/var/lib/docker)"#.to_string()),
             warnings: Vec::new(),
             findings: parse_message(r#"PersistentVolume "data": violates runtimeAccess: local path "/var" reaches Docker's state directory (/var/lib/docker)"#, Severity::Deny),
+            fix: None,
         },
         Outcome::Skipped {
             location: at("charts/web.yaml", 70),

@@ -52,6 +52,7 @@ pub fn render(outcomes: &[Outcome], context: &ReportContext) -> String {
                 findings,
                 message,
                 helm_source,
+                fix,
                 ..
             } => {
                 let (style, word) = match verdict {
@@ -93,6 +94,9 @@ pub fn render(outcomes: &[Outcome], context: &ReportContext) -> String {
                 {
                     let _ = writeln!(out, "    {message}");
                 }
+                if let Some(fix) = fix {
+                    write_fix(&mut out, fix);
+                }
             }
             Outcome::Skipped { object, .. } => {
                 let _ = writeln!(
@@ -124,4 +128,22 @@ pub fn render(outcomes: &[Outcome], context: &ReportContext) -> String {
         summary.errors
     );
     out
+}
+
+/// The fix as the YAML to add, each under the field it goes in.
+fn write_fix(out: &mut String, patch: &serde_json::Value) {
+    let _ = writeln!(out, "    fix: secureDefaults would add");
+    for operation in patch.as_array().into_iter().flatten() {
+        let (Some(path), Some(value)) = (
+            operation.get("path").and_then(serde_json::Value::as_str),
+            operation.get("value"),
+        ) else {
+            continue;
+        };
+        let _ = writeln!(out, "      {}:", crate::check::fixes::dotted(path));
+        let yaml = crate::yaml::to_string(value).unwrap_or_else(|_| value.to_string());
+        for line in yaml.lines() {
+            let _ = writeln!(out, "        {line}");
+        }
+    }
 }

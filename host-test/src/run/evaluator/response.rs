@@ -52,6 +52,14 @@ impl AdmissionResponse {
     pub fn message(&self) -> Option<&str> {
         self.status.as_ref()?.message.as_deref()
     }
+
+    /// The JSON patch of a mutation, decoded; `None` without one.
+    pub fn decoded_patch(&self) -> Option<Value> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(self.patch.as_ref()?)
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
 }
 
 /// What the guest's `validate` answers (the SDK's `ValidationResponse`, snake_case).
