@@ -600,3 +600,72 @@ fn fixes_are_written_into_the_manifests_as_they_are() {
         "the input is untouched"
     );
 }
+
+/// In SARIF each denial that has a fix carries it in `fixes`, as insertions where the lines go, and
+/// the report is valid SARIF 2.1.0; applying the insertions gives the `--fix` output.
+#[test]
+fn sarif_results_carry_their_fixes() {
+    let chart = workspace_file("test_data/fix/chart.yaml");
+    let sarif = json_report(&check(&[path_str(&chart), "--format", "sarif"]));
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_file("../shared/schemas/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let with_fixes: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("fixes").is_some())
+        .collect();
+    assert!(!with_fixes.is_empty());
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("shop-debug"))
+            .all(|r| r.get("fixes").is_none()),
+        "the privileged pod has no fix"
+    );
+    // One result per object is enough to apply each object's fix once.
+    let mut inserts: Vec<(u64, String)> = Vec::new();
+    for result in &with_fixes {
+        for replacement in result["fixes"][0]["artifactChanges"][0]["replacements"]
+            .as_array()
+            .unwrap()
+        {
+            let line = replacement["deletedRegion"]["startLine"].as_u64().unwrap();
+            assert_eq!(replacement["deletedRegion"]["startColumn"], 1);
+            let insert = (
+                line,
+                replacement["insertedContent"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+            if !inserts.contains(&insert) {
+                inserts.push(insert);
+            }
+        }
+    }
+    let original = std::fs::read_to_string(&chart).unwrap();
+    let mut fixed = String::new();
+    for (index, line) in original.split_inclusive('\n').enumerate() {
+        for (_, text) in inserts.iter().filter(|(at, _)| *at == index as u64 + 1) {
+            fixed.push_str(text);
+        }
+        fixed.push_str(line);
+    }
+    assert_eq!(
+        fixed,
+        std::fs::read_to_string(workspace_file("test_data/fix/chart.fixed.yaml")).unwrap()
+    );
+}

@@ -309,19 +309,26 @@ pub struct FixSummary {
     pub not_placed: Vec<String>,
 }
 
-/// Writes the fixes of `outcomes` into the manifests they came from: each fixed object's YAML gets
-/// the lines its fix adds, and nothing else in the file changes (comments, key order, the other
-/// documents). A fix is written only when the edited document reads back as the patched object.
-pub fn write_fixes(
+/// The fixes of one input placed in its text: each object's line and insertions (lines counted in
+/// the whole file, from 0).
+pub struct PlacedFixes {
+    pub input: usize,
+    pub text: String,
+    pub objects: Vec<(u64, Vec<Insertion>)>,
+}
+
+/// Places the fixes of `outcomes` in the text of the inputs they came from; the objects whose fix
+/// cannot be placed are named `file:line`.
+pub fn place_fixes(
     outcomes: &[super::Outcome],
     inputs: &[super::manifests::Input],
-    target: FixTarget,
-) -> anyhow::Result<FixSummary> {
+) -> anyhow::Result<(Vec<PlacedFixes>, Vec<String>)> {
     use super::manifests::{DocumentSplitter, Input};
     use anyhow::Context as _;
 
-    let mut summary = FixSummary::default();
-    for input in inputs {
+    let mut placed = Vec::new();
+    let mut not_placed = Vec::new();
+    for (index, input) in inputs.iter().enumerate() {
         let name = input.name();
         let fixes: Vec<(u64, &serde_json::Value)> = outcomes
             .iter()
@@ -344,7 +351,7 @@ pub fn write_fixes(
             Input::Stdin(_) => anyhow::bail!("standard input was not kept: it cannot be fixed"),
         };
         let mut splitter = DocumentSplitter::new(std::io::Cursor::new(text.as_bytes()));
-        let mut all: Vec<Insertion> = Vec::new();
+        let mut objects = Vec::new();
         while let Some(document) = splitter.next_document()? {
             let first = document.first_line;
             let last = first + document.text.lines().count() as u64;
@@ -354,39 +361,71 @@ pub fn write_fixes(
                 .collect();
             let [(line, patch)] = here.as_slice() else {
                 // Several objects in one document (a List): their items are not placed.
-                summary
-                    .not_placed
-                    .extend(here.iter().map(|(line, _)| format!("{name}:{line}")));
+                not_placed.extend(here.iter().map(|(line, _)| format!("{name}:{line}")));
                 continue;
             };
             match fixed_document(&document.text, patch) {
-                Some(insertions) => {
-                    summary.objects_fixed += 1;
-                    all.extend(insertions.into_iter().map(|insertion| Insertion {
-                        after: insertion.after + first as usize - 1,
-                        text: insertion.text,
-                    }));
-                }
-                None => summary.not_placed.push(format!("{name}:{line}")),
+                Some(insertions) => objects.push((
+                    *line,
+                    insertions
+                        .into_iter()
+                        .map(|insertion| Insertion {
+                            after: insertion.after + first as usize - 1,
+                            text: insertion.text,
+                        })
+                        .collect(),
+                )),
+                None => not_placed.push(format!("{name}:{line}")),
             }
         }
-        if all.is_empty() {
-            continue;
+        if !objects.is_empty() {
+            placed.push(PlacedFixes {
+                input: index,
+                text,
+                objects,
+            });
         }
-        let fixed = apply(&text, &all);
+    }
+    Ok((placed, not_placed))
+}
+
+/// Writes placed fixes: each fixed object's YAML gets the lines its fix adds, and nothing else in
+/// the file changes (comments, key order, the other documents).
+pub fn write_fixes(
+    placed: &[PlacedFixes],
+    not_placed: Vec<String>,
+    inputs: &[super::manifests::Input],
+    target: FixTarget,
+) -> anyhow::Result<FixSummary> {
+    use super::manifests::Input;
+    use anyhow::Context as _;
+
+    let mut summary = FixSummary {
+        not_placed,
+        ..FixSummary::default()
+    };
+    for file in placed {
+        let input = &inputs[file.input];
+        let all: Vec<Insertion> = file
+            .objects
+            .iter()
+            .flat_map(|(_, insertions)| insertions.iter().cloned())
+            .collect();
+        let fixed = apply(&file.text, &all);
         let path = match (&target, input) {
             (FixTarget::InPlace, Input::File(path)) => path.clone(),
             (FixTarget::InPlace, _) => {
                 anyhow::bail!("--in-place cannot fix standard input; use --fix DIR")
             }
             (FixTarget::Folder(folder), Input::File(path)) => folder.join(relative(path)),
-            (FixTarget::Folder(folder), _) => folder.join(&name),
+            (FixTarget::Folder(folder), _) => folder.join(input.name()),
         };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         std::fs::write(&path, fixed).with_context(|| format!("cannot write {}", path.display()))?;
+        summary.objects_fixed += file.objects.len();
         summary.files_written += 1;
     }
     Ok(summary)

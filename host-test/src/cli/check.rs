@@ -117,8 +117,9 @@ pub fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         (None, true) => Some(check::fixes::FixTarget::InPlace),
         (None, false) => None,
     };
+    let (placed, not_placed) = check::fixes::place_fixes(&outcomes, &inputs)?;
     if let Some(target) = target {
-        let written = check::fixes::write_fixes(&outcomes, &inputs, target)?;
+        let written = check::fixes::write_fixes(&placed, not_placed, &inputs, target)?;
         tracing::info!(
             "fixed {} objects in {} files",
             written.objects_fixed,
@@ -146,7 +147,17 @@ pub fn check_manifests(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         || "policy".to_string(),
         |stem| stem.to_string_lossy().into_owned(),
     );
-    let context = check::report::ReportContext::new(policy.metadata.as_ref(), module_name, color);
+    let mut context =
+        check::report::ReportContext::new(policy.metadata.as_ref(), module_name, color);
+    context.fixes = placed
+        .iter()
+        .flat_map(|file| {
+            let name = inputs[file.input].name();
+            file.objects.iter().map(move |(line, insertions)| {
+                check::report::TextFix::new(name.clone(), *line, &file.text, insertions)
+            })
+        })
+        .collect();
     let report = check::report::render(args.format, &outcomes, &context);
     match &args.output {
         Some(path) => std::fs::write(path, report)

@@ -37,6 +37,52 @@ pub struct ReportContext {
     pub now: u64,
     /// Whether text output may use colour (a terminal, and `NO_COLOR` unset).
     pub color: bool,
+    /// The fixes placed in the manifests' text, for SARIF's `fixes`.
+    pub fixes: Vec<TextFix>,
+}
+
+/// A fix as edits of a manifest's text: at each 1-based line and column, text to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFix {
+    pub file: String,
+    /// The object's line, as its outcome's location gives it.
+    pub object_line: u64,
+    pub inserts: Vec<(u64, u64, String)>,
+}
+
+impl TextFix {
+    /// From insertions after 0-based lines of `text`: before the next line, or at the end of the
+    /// last one.
+    pub fn new(
+        file: String,
+        object_line: u64,
+        text: &str,
+        insertions: &[crate::check::fixes::Insertion],
+    ) -> Self {
+        let lines: Vec<&str> = text.lines().collect();
+        let inserts = insertions
+            .iter()
+            .map(|insertion| match lines.get(insertion.after + 1) {
+                Some(_) => (insertion.after as u64 + 2, 1, insertion.text.clone()),
+                None => {
+                    let last = lines
+                        .get(insertion.after)
+                        .map_or(0, |line| line.chars().count());
+                    let body = insertion.text.trim_end_matches('\n');
+                    (
+                        insertion.after as u64 + 1,
+                        last as u64 + 1,
+                        format!("\n{body}"),
+                    )
+                }
+            })
+            .collect();
+        TextFix {
+            file,
+            object_line,
+            inserts,
+        }
+    }
 }
 
 impl ReportContext {
@@ -53,6 +99,7 @@ impl ReportContext {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_secs()),
             color,
+            fixes: Vec::new(),
         }
     }
 }

@@ -95,14 +95,22 @@ pub fn render(outcomes: &[Outcome], context: &ReportContext) -> String {
                     };
                     let fingerprint =
                         short_hash(&[rule.id, &location.file, &object.display(), &finding.message]);
-                    results.push(json!({
+                    let mut result = json!({
                         "ruleId": rule.id,
                         "ruleIndex": rule_index(rule.id),
                         "level": level(finding.severity),
                         "message": {"text": text},
                         "locations": [physical],
                         "partialFingerprints": {"objectFinding/v1": fingerprint},
-                    }));
+                    });
+                    let fix = context
+                        .fixes
+                        .iter()
+                        .find(|fix| fix.file == location.file && fix.object_line == location.line);
+                    if let Some(fix) = fix.filter(|_| finding.severity == Severity::Deny) {
+                        result["fixes"] = sarif_fix(fix);
+                    }
+                    results.push(result);
                 }
             }
             Outcome::Error { message, .. } => results.push(json!({
@@ -134,4 +142,25 @@ pub fn render(outcomes: &[Outcome], context: &ReportContext) -> String {
     let mut text = serde_json::to_string_pretty(&report).expect("a report always serializes");
     text.push('\n');
     text
+}
+
+/// The fix as SARIF's `fixes`: the lines `secureDefaults` would add, inserted where they go.
+fn sarif_fix(fix: &super::TextFix) -> serde_json::Value {
+    let replacements: Vec<serde_json::Value> = fix
+        .inserts
+        .iter()
+        .map(|(line, column, text)| {
+            json!({
+                "deletedRegion": {"startLine": line, "startColumn": column, "endLine": line, "endColumn": column},
+                "insertedContent": {"text": text},
+            })
+        })
+        .collect();
+    json!([{
+        "description": {"text": "Add what the policy's secureDefaults would add (host-test check --fix writes it)"},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": uri_of(&fix.file), "uriBaseId": "%SRCROOT%"},
+            "replacements": replacements,
+        }],
+    }])
 }

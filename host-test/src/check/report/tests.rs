@@ -18,6 +18,7 @@ fn context() -> ReportContext {
         category: Some("PSP".to_string()),
         now: 1_700_000_000,
         color: false,
+        fixes: Vec::new(),
     }
 }
 
