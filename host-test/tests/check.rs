@@ -258,22 +258,7 @@ fn every_format_writes_to_an_output_file() {
             "junit" => {
                 roxmltree::Document::parse(&written).expect("JUnit is XML");
             }
-            "sarif" => {
-                let schema: Value = serde_json::from_str(
-                    &std::fs::read_to_string(workspace_file(
-                        "../shared/schemas/sarif-schema-2.1.0.json",
-                    ))
-                    .unwrap(),
-                )
-                .unwrap();
-                let sarif: Value = serde_json::from_str(&written).unwrap();
-                let validator = jsonschema::validator_for(&schema).unwrap();
-                let errors: Vec<String> = validator
-                    .iter_errors(&sarif)
-                    .map(|e| e.to_string())
-                    .collect();
-                assert!(errors.is_empty(), "{errors:?}");
-            }
+            "sarif" => assert_valid_sarif(&serde_json::from_str(&written).unwrap()),
             "text" => {}
             _ => {
                 serde_json::from_str::<Value>(&written).expect("JSON");
@@ -607,17 +592,7 @@ fn fixes_are_written_into_the_manifests_as_they_are() {
 fn sarif_results_carry_their_fixes() {
     let chart = workspace_file("test_data/fix/chart.yaml");
     let sarif = json_report(&check(&[path_str(&chart), "--format", "sarif"]));
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace_file("../shared/schemas/sarif-schema-2.1.0.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_valid_sarif(&sarif);
 
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let with_fixes: Vec<&Value> = results
@@ -668,4 +643,19 @@ fn sarif_results_carry_their_fixes() {
         fixed,
         std::fs::read_to_string(workspace_file("test_data/fix/chart.fixed.yaml")).unwrap()
     );
+}
+
+/// The report validates against the SARIF 2.1.0 schema.
+fn assert_valid_sarif(sarif: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_file("../shared/schemas/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
