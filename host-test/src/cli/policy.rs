@@ -177,8 +177,13 @@ impl HostCapabilityArgs {
             .transpose()
     }
 
-    /// Writes the recorded session, when asked to record one.
+    /// Writes the recorded session, when asked to record one, and says when a replayed one was not
+    /// used up.
     pub fn finish(&self, capabilities: &HostCapabilities) -> anyhow::Result<()> {
+        let unreplayed = capabilities.unreplayed();
+        if unreplayed > 0 {
+            tracing::warn!("{unreplayed} of the recorded exchanges have not been replayed");
+        }
         if let Some(path) = &self.record_host_capabilities_interactions {
             capabilities.save_session(path)?;
             tracing::info!("host capabilities session saved to {}", path.display());

@@ -219,6 +219,14 @@ impl HostCapabilities {
         answer.map_err(|error| format!("Callback evaluation failure: {error}"))
     }
 
+    /// Exchanges of a replayed session not used (kwctl warns about them too).
+    pub fn unreplayed(&self) -> usize {
+        match &self.source {
+            Source::Replay(replay) => replay.lock().map_or(0, |replay| replay.remaining()),
+            _ => 0,
+        }
+    }
+
     /// Writes the exchanges recorded so far to `path`, in kwctl's session format.
     pub fn save_session(&self, path: &PathBuf) -> anyhow::Result<()> {
         let Some(recording) = &self.recording else {

@@ -111,8 +111,15 @@ fn a_recorded_session_replays_to_the_same_answers() {
     for ((op, payload), answer) in calls.iter().zip(&answers) {
         assert_eq!(&replayed.kubernetes(op, payload), answer);
     }
+    assert_eq!(replayed.unreplayed(), 0);
     assert_eq!(
         replayed.kubernetes("get_resource", GET_TEAM_A).unwrap_err(),
         "Callback evaluation failure: the list of recorded responses is empty"
     );
+    let partly = HostCapabilities::new(
+        granted(),
+        Source::Replay(Mutex::new(Replay::from_file(&path).unwrap())),
+    );
+    partly.kubernetes("get_resource", GET_TEAM_A).unwrap();
+    assert_eq!(partly.unreplayed(), 2);
 }
