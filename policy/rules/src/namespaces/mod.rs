@@ -111,10 +111,10 @@ fn cannot_read(name: &str, error: &str) -> String {
     let error = error.trim_end_matches('.');
     format!(
         "failed to lookup namespace {name:?}: {error}. The policy reads each namespace's \
-         pod-security.kubernetes.io labels, as Pod Security Admission does: grant it \
+         pod-security.kubernetes.io labels, as Pod Security Admission does: it needs \
          contextAwareResources [{{apiVersion: v1, kind: Namespace}}, {{apiVersion: v1, kind: Pod}}] \
-         in its ClusterAdmissionPolicy, or set namespaceLabels: false in its settings to evaluate \
-         every namespace at the defaults"
+         granted in its ClusterAdmissionPolicy and the API server reachable, or namespaceLabels: \
+         false in its settings to evaluate every namespace at the defaults"
     )
 }
 
