@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use host_test::{WapcModule, WapcRuntime};
+use serde_json::Value;
 
 /// The waPC guest imports and a one-page memory, for splicing into a `(module …)`.
 pub const WAPC_GUEST_PRELUDE: &str = r#"
@@ -203,4 +204,38 @@ pub fn denying_policy(dir: &Path, message: &str) -> String {
         &canned_policy(VALID_SETTINGS, ValidateBehaviour::Answer(&answer)),
     );
     path_str(&policy).to_string()
+}
+
+/// `host-test check --policy policy.wasm` with `args`.
+pub fn check(args: &[&str]) -> Output {
+    let policy = real_policy_path();
+    let mut all = vec!["check", "--policy", path_str(&policy)];
+    all.extend_from_slice(args);
+    host_test(&all)
+}
+
+/// The JSON report on standard output, or a panic that shows what was there.
+pub fn json_report(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not a JSON report ({error}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            stderr(output)
+        )
+    })
+}
+
+/// The report validates against the SARIF 2.1.0 schema.
+pub fn assert_valid_sarif(sarif: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_file("../shared/schemas/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
