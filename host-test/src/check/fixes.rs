@@ -1,11 +1,18 @@
 //! Fixes for denied objects: the JSON patch the policy's `secureDefaults` would apply, shown as the
 //! YAML to add.
 
+/// A JSON pointer's segments, unescaped (RFC 6901: `~1` is `/`, `~0` is `~`).
+fn segments(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+}
+
 /// `/spec/containers/0/securityContext` as `spec.containers[0].securityContext`.
 pub fn dotted(pointer: &str) -> String {
     let mut out = String::new();
-    for segment in pointer.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
+    for segment in segments(pointer) {
         if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
             out.push_str(&format!("[{segment}]"));
         } else {
@@ -160,11 +167,7 @@ pub fn insertions(document: &str, patch: &serde_json::Value) -> Option<Vec<Inser
         }
         let path = operation.get("path")?.as_str()?;
         let value = operation.get("value")?;
-        let segments: Vec<String> = path
-            .split('/')
-            .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect();
+        let segments: Vec<String> = segments(path).collect();
         let (key, parents) = segments.split_last()?;
         let mut node = root;
         for segment in parents {

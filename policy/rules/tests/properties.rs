@@ -518,18 +518,6 @@ mod secure_defaults {
     use super::*;
     use pod_security_rules::secure_defaults::{Scope, SecureDefaults, default_pod_spec};
 
-    fn all() -> SecureDefaults {
-        SecureDefaults {
-            seccomp_profile: true,
-            allow_privilege_escalation: true,
-            drop_all_capabilities: true,
-            run_as_non_root: true,
-            run_as_user: None,
-            run_as_group: None,
-            fs_group: None,
-        }
-    }
-
     fn restricted() -> LevelVersion {
         LevelVersion {
             level: Level::Restricted,
@@ -539,7 +527,11 @@ mod secure_defaults {
 
     fn defaulted(pod: &Value) -> (Value, bool) {
         let mut pod = pod.clone();
-        let changed = default_pod_spec(pod.get_mut("spec").unwrap(), &all(), Scope::WholePod);
+        let changed = default_pod_spec(
+            pod.get_mut("spec").unwrap(),
+            &SecureDefaults::all_on(),
+            Scope::WholePod,
+        );
         (pod, changed)
     }
 

@@ -15,7 +15,7 @@ mod targets;
 pub use request::{AdmissionRequest, RequestWithSettings};
 
 use crate::namespaces::Cluster;
-use crate::secure_defaults;
+use crate::secure_defaults::{self, Scope, SecureDefaults};
 use crate::settings::Settings;
 use crate::strict;
 use crate::verdict::Verdict;
@@ -56,7 +56,7 @@ pub fn validate_json_with_defaults(
     let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(request) else {
         return validate_json(request, settings, cluster);
     };
-    let Some(defaulted) = secure_defaults::default_request(&mut value, defaults) else {
+    let Some(defaulted) = default_request(&mut value, defaults) else {
         return validate_json(request, settings, cluster);
     };
     let Ok(bytes) = serde_json::to_vec(&value) else {
@@ -67,6 +67,34 @@ pub fn validate_json_with_defaults(
         verdict.mutated_object = Some(defaulted);
     }
     verdict
+}
+
+/// Applies the secure defaults to the object of a request (JSON) where the request may have them
+/// (see [`Scope`]), and returns the defaulted object; `None` when it is not such a request or
+/// nothing was missing.
+pub(crate) fn default_request(
+    request: &mut serde_json::Value,
+    defaults: &SecureDefaults,
+) -> Option<serde_json::Value> {
+    let text = |pointer: &str| {
+        request
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    let target = match text("/resource/resource") {
+        "" => Target::named(text("/kind/group"), text("/kind/kind")),
+        resource => Target::named(text("/resource/group"), resource),
+    }?;
+    let pointer = target.pod_spec_pointer()?;
+    let scope = match (target, text("/operation"), text("/subResource")) {
+        (Target::Pod, "CREATE", "") => Scope::WholePod,
+        (Target::Pod, "UPDATE", "ephemeralcontainers") => Scope::EphemeralContainersOnly,
+        (Target::Controller(_), "CREATE" | "UPDATE", "") => Scope::WholePod,
+        _ => return None,
+    };
+    let object = request.get_mut("object")?;
+    secure_defaults::default_object(object, pointer, defaults, scope).then(|| object.clone())
 }
 
 /// Validates an AdmissionRequest already read (with [`strict::from_slice`], as part of a larger

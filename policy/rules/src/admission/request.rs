@@ -283,16 +283,16 @@ impl Target {
     pub(super) fn of(request: &AdmissionRequest) -> Result<Target, String> {
         let found = match &request.resource {
             Some(resource) if !resource.resource.is_empty() => {
-                Self::ALL.iter().find(|(group, name, kind, _)| {
-                    resource.group == *group
-                        && (resource.resource == *name || resource.resource == *kind)
-                })
+                Self::named(&resource.group, &resource.resource)
             }
-            _ => Self::ALL.iter().find(|(group, _, kind, _)| {
-                request.kind.group == *group && request.kind.kind == *kind
-            }),
+            _ => Self::ALL
+                .iter()
+                .find(|(group, _, kind, _)| {
+                    request.kind.group == *group && request.kind.kind == *kind
+                })
+                .map(|(_, _, _, target)| *target),
         };
-        found.map(|(_, _, _, target)| *target).ok_or_else(|| {
+        found.ok_or_else(|| {
             let what = match &request.resource {
                 Some(r) if !r.resource.is_empty() => format!("resource {:?}", qualified(&r.group, &r.resource)),
                 _ => format!("kind {:?}", qualified(&request.kind.group, &request.kind.kind)),
@@ -301,6 +301,29 @@ impl Target {
                 "restricted-pod-policy does not evaluate {what}: it evaluates pods and the resources that make \
                  pods; check the policy's rules"
             )
+        })
+    }
+}
+
+impl Target {
+    /// The target a resource of `group` names, by its API name or its kind.
+    pub(super) fn named(group: &str, resource: &str) -> Option<Target> {
+        Self::ALL
+            .iter()
+            .find(|(in_group, name, kind, _)| {
+                group == *in_group && (resource == *name || resource == *kind)
+            })
+            .map(|(_, _, _, target)| *target)
+    }
+
+    /// Where the object keeps its pod spec, as a JSON pointer; `None` for what has no pods.
+    pub(super) fn pod_spec_pointer(self) -> Option<&'static str> {
+        Some(match self {
+            Target::Pod => "/spec",
+            Target::Controller(PodController::PodTemplate) => "/template/spec",
+            Target::Controller(PodController::CronJob) => "/spec/jobTemplate/spec/template/spec",
+            Target::Controller(_) => "/spec/template/spec",
+            Target::PersistentVolume | Target::Namespace => return None,
         })
     }
 }

@@ -14,28 +14,6 @@ use serde_json::{Map, Value, json};
 
 const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 
-/// Where an admitted object keeps its pod spec, by resource.
-fn pod_spec_pointer(resource: &str) -> Option<&'static str> {
-    Some(match resource {
-        "pods" | "Pod" => "/spec",
-        "podtemplates" | "PodTemplate" => "/template/spec",
-        "cronjobs" | "CronJob" => "/spec/jobTemplate/spec/template/spec",
-        "replicationcontrollers"
-        | "deployments"
-        | "replicasets"
-        | "statefulsets"
-        | "daemonsets"
-        | "jobs"
-        | "ReplicationController"
-        | "Deployment"
-        | "ReplicaSet"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "Job" => "/spec/template/spec",
-        _ => return None,
-    })
-}
-
 /// What a request may have defaulted: a pod on CREATE; only its ephemeral containers on `kubectl
 /// debug` (a running pod's other fields are immutable); a pod template on CREATE and UPDATE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,32 +22,15 @@ pub enum Scope {
     EphemeralContainersOnly,
 }
 
-/// Applies the defaults to the request's object (a JSON AdmissionRequest) and returns the defaulted
-/// object, or `None` when the request is not one to default or nothing was missing.
-pub fn default_request(request: &mut Value, defaults: &SecureDefaults) -> Option<Value> {
-    let text = |pointer: &str| {
-        request
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-    };
-    let operation = text("/operation");
-    let sub_resource = text("/subResource");
-    let resource = match text("/resource/resource") {
-        "" => text("/kind/kind"),
-        resource => resource,
-    };
-    let pointer = pod_spec_pointer(resource)?;
-    let is_pod = pointer == "/spec";
-    let scope = match (is_pod, operation, sub_resource) {
-        (true, "CREATE", "") => Scope::WholePod,
-        (true, "UPDATE", "ephemeralcontainers") => Scope::EphemeralContainersOnly,
-        (false, "CREATE" | "UPDATE", "") => Scope::WholePod,
-        _ => return None,
-    };
-    let object = request.get_mut("object")?;
-    // A pod still using the seccomp annotation keeps it alone: the API server requires the field
-    // beside it to agree, and the annotation is the user's choice.
+/// Applies the defaults to an admitted object whose pod spec is at `pointer`; whether anything was
+/// missing. A pod still using the seccomp annotation keeps it alone: the API server requires the
+/// field beside it to agree, and the annotation is the user's choice.
+pub fn default_object(
+    object: &mut Value,
+    pointer: &str,
+    defaults: &SecureDefaults,
+    scope: Scope,
+) -> bool {
     let metadata = format!(
         "{}/metadata",
         pointer.strip_suffix("/spec").unwrap_or_default()
@@ -82,8 +43,9 @@ pub fn default_request(request: &mut Value, defaults: &SecureDefaults) -> Option
         seccomp_profile: defaults.seccomp_profile && !annotated,
         ..defaults.clone()
     };
-    let spec = object.pointer_mut(pointer)?;
-    default_pod_spec(spec, &defaults, scope).then(|| object.clone())
+    object
+        .pointer_mut(pointer)
+        .is_some_and(|spec| default_pod_spec(spec, &defaults, scope))
 }
 
 /// Fills what is absent in a pod spec; whether anything was.

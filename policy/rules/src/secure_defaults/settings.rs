@@ -14,6 +14,21 @@ pub struct SecureDefaults {
     pub fs_group: Option<u32>,
 }
 
+impl SecureDefaults {
+    /// Every default on and no IDs: what `enabled: true` alone means.
+    pub fn all_on() -> Self {
+        SecureDefaults {
+            seccomp_profile: true,
+            allow_privilege_escalation: true,
+            drop_all_capabilities: true,
+            run_as_non_root: true,
+            run_as_user: None,
+            run_as_group: None,
+            fs_group: None,
+        }
+    }
+}
+
 /// The section as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -53,11 +68,16 @@ impl SecureDefaultsDocument {
                 "secureDefaults.runAsUser: 0 is root, which restricted forbids".to_string(),
             );
         }
+        let on = SecureDefaults::all_on();
         Ok(Some(SecureDefaults {
-            seccomp_profile: self.seccomp_profile.unwrap_or(true),
-            allow_privilege_escalation: self.allow_privilege_escalation.unwrap_or(true),
-            drop_all_capabilities: self.drop_all_capabilities.unwrap_or(true),
-            run_as_non_root: self.run_as_non_root.unwrap_or(true),
+            seccomp_profile: self.seccomp_profile.unwrap_or(on.seccomp_profile),
+            allow_privilege_escalation: self
+                .allow_privilege_escalation
+                .unwrap_or(on.allow_privilege_escalation),
+            drop_all_capabilities: self
+                .drop_all_capabilities
+                .unwrap_or(on.drop_all_capabilities),
+            run_as_non_root: self.run_as_non_root.unwrap_or(on.run_as_non_root),
             run_as_user: self.run_as_user,
             run_as_group: self.run_as_group,
             fs_group: self.fs_group,

@@ -8,25 +8,13 @@ const RESTRICTED: LevelVersion = LevelVersion {
     version: Version::Latest,
 };
 
-fn all() -> SecureDefaults {
-    SecureDefaults {
-        seccomp_profile: true,
-        allow_privilege_escalation: true,
-        drop_all_capabilities: true,
-        run_as_non_root: true,
-        run_as_user: None,
-        run_as_group: None,
-        fs_group: None,
-    }
-}
-
 fn none() -> SecureDefaults {
     SecureDefaults {
         seccomp_profile: false,
         allow_privilege_escalation: false,
         drop_all_capabilities: false,
         run_as_non_root: false,
-        ..all()
+        ..SecureDefaults::all_on()
     }
 }
 
@@ -61,7 +49,7 @@ fn an_ordinary_pod_passes_restricted_once_defaulted() {
             "seccompProfile"
         ]
     );
-    let (pod, changed) = defaulted(ordinary(), &all());
+    let (pod, changed) = defaulted(ordinary(), &SecureDefaults::all_on());
     assert!(changed);
     assert!(failures(&pod).is_empty(), "{pod}");
     assert_eq!(
@@ -106,7 +94,7 @@ fn explicit_values_are_kept_and_still_denied() {
         "securityContext": {"seccompProfile": {"type": "Unconfined"}, "runAsNonRoot": false},
         "containers": [{"name": "c", "image": "x", "securityContext": {
             "allowPrivilegeEscalation": true, "capabilities": {"drop": ["NET_RAW"]}}}]}});
-    let (after, changed) = defaulted(pod.clone(), &all());
+    let (after, changed) = defaulted(pod.clone(), &SecureDefaults::all_on());
     assert!(!changed);
     assert_eq!(after, pod);
     assert_eq!(failures(&after).len(), 4);
@@ -115,7 +103,7 @@ fn explicit_values_are_kept_and_still_denied() {
     let privileged = json!({"metadata": {"name": "p"}, "spec": {"containers": [
         {"name": "a", "image": "x", "securityContext": {"privileged": true}},
         {"name": "b", "image": "x", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}]}});
-    let (after, _) = defaulted(privileged, &all());
+    let (after, _) = defaulted(privileged, &SecureDefaults::all_on());
     assert!(
         after
             .pointer("/spec/containers/0/securityContext/allowPrivilegeEscalation")
@@ -133,10 +121,10 @@ fn explicit_values_are_kept_and_still_denied() {
 fn windows_and_host_process_pods_are_left_as_psa_treats_them() {
     let mut windows = ordinary();
     windows["spec"]["os"] = json!({"name": "windows"});
-    assert!(!defaulted(windows, &all()).1);
+    assert!(!defaulted(windows, &SecureDefaults::all_on()).1);
     let mut host_process = ordinary();
     host_process["spec"]["securityContext"] = json!({"windowsOptions": {"hostProcess": true}});
-    assert!(!defaulted(host_process, &all()).1);
+    assert!(!defaulted(host_process, &SecureDefaults::all_on()).1);
 }
 
 #[test]
@@ -148,7 +136,7 @@ fn init_and_ephemeral_containers_too_and_ids_from_settings() {
         run_as_user: Some(1000),
         run_as_group: Some(3000),
         fs_group: Some(2000),
-        ..all()
+        ..SecureDefaults::all_on()
     };
     let (pod, _) = defaulted(pod, &defaults);
     assert!(failures(&pod).is_empty(), "{pod}");
@@ -162,8 +150,8 @@ fn init_and_ephemeral_containers_too_and_ids_from_settings() {
 
 #[test]
 fn applying_twice_changes_nothing_the_second_time() {
-    let (once, _) = defaulted(ordinary(), &all());
-    let (twice, changed) = defaulted(once.clone(), &all());
+    let (once, _) = defaulted(ordinary(), &SecureDefaults::all_on());
+    let (twice, changed) = defaulted(once.clone(), &SecureDefaults::all_on());
     assert!(!changed);
     assert_eq!(once, twice);
 }
@@ -221,8 +209,9 @@ fn every_controller_kind_has_its_template_defaulted() {
         *slot = template.clone();
         for operation in ["CREATE", "UPDATE"] {
             let mut review = request((group, kind, plural), operation, None, object.clone());
-            let defaulted = default_request(&mut review, &all())
-                .unwrap_or_else(|| panic!("{kind} {operation}"));
+            let defaulted =
+                crate::admission::default_request(&mut review, &SecureDefaults::all_on())
+                    .unwrap_or_else(|| panic!("{kind} {operation}"));
             let spec = defaulted.pointer(pointer).unwrap();
             assert_eq!(spec["securityContext"]["runAsNonRoot"], true, "{kind}");
         }
@@ -232,10 +221,10 @@ fn every_controller_kind_has_its_template_defaulted() {
 #[test]
 fn pods_are_defaulted_on_create_and_kubectl_debug_only_in_its_containers() {
     let mut create = request(("", "Pod", "pods"), "CREATE", None, ordinary());
-    assert!(default_request(&mut create, &all()).is_some());
+    assert!(crate::admission::default_request(&mut create, &SecureDefaults::all_on()).is_some());
     let mut update = request(("", "Pod", "pods"), "UPDATE", None, ordinary());
     assert!(
-        default_request(&mut update, &all()).is_none(),
+        crate::admission::default_request(&mut update, &SecureDefaults::all_on()).is_none(),
         "a running pod's spec is immutable"
     );
     let mut pod = ordinary();
@@ -246,7 +235,8 @@ fn pods_are_defaulted_on_create_and_kubectl_debug_only_in_its_containers() {
         Some("ephemeralcontainers"),
         pod,
     );
-    let defaulted = default_request(&mut debug, &all()).unwrap();
+    let defaulted =
+        crate::admission::default_request(&mut debug, &SecureDefaults::all_on()).unwrap();
     assert_eq!(
         defaulted["spec"]["ephemeralContainers"][0]["securityContext"]["allowPrivilegeEscalation"],
         false
@@ -261,7 +251,7 @@ fn pods_are_defaulted_on_create_and_kubectl_debug_only_in_its_containers() {
             .is_none()
     );
     let mut status = request(("", "Pod", "pods"), "UPDATE", Some("status"), ordinary());
-    assert!(default_request(&mut status, &all()).is_none());
+    assert!(crate::admission::default_request(&mut status, &SecureDefaults::all_on()).is_none());
 }
 
 #[test]
@@ -270,7 +260,8 @@ fn a_seccomp_annotation_is_left_alone() {
     pod["metadata"]["annotations"] =
         json!({"seccomp.security.alpha.kubernetes.io/pod": "runtime/default"});
     let mut review = request(("", "Pod", "pods"), "CREATE", None, pod);
-    let defaulted = default_request(&mut review, &all()).unwrap();
+    let defaulted =
+        crate::admission::default_request(&mut review, &SecureDefaults::all_on()).unwrap();
     assert!(
         defaulted
             .pointer("/spec/securityContext/seccompProfile")
