@@ -19,7 +19,7 @@ pub mod cli;
 pub mod conformance;
 pub mod run;
 pub mod ship;
-pub mod yaml;
+pub use pod_security_manifests::yaml;
 
 pub use run::evaluator::{AdmissionResponse, AdmissionStatus, PolicyEvaluator};
 pub use run::wapc_host::{GuestCallError, WapcModule, WapcRuntime, WarmInstance};

@@ -9,7 +9,7 @@ pub mod fixes;
 pub mod manifests;
 pub mod namespaces;
 pub mod report;
-pub mod request;
+pub use pod_security_manifests::request;
 
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};

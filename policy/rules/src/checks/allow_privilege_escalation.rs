@@ -14,6 +14,9 @@ pub static CHECK: Check = Check {
     id: "allowPrivilegeEscalation",
     level: Level::Restricted,
     annotations: &[],
+    fields: &[
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.allowPrivilegeEscalation",
+    ],
     versions: &[
         VersionedCheck {
             minimum_minor: 8,

@@ -15,6 +15,10 @@ pub static CHECK: Check = Check {
     id: "appArmorProfile",
     level: Level::Baseline,
     annotations: &[ANNOTATION_PREFIX],
+    fields: &[
+        "spec.securityContext.appArmorProfile.type",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.appArmorProfile.type",
+    ],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

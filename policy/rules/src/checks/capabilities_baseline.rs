@@ -15,6 +15,9 @@ pub static CHECK: Check = Check {
     id: "capabilities_baseline",
     level: Level::Baseline,
     annotations: &[],
+    fields: &[
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.add",
+    ],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

@@ -18,6 +18,10 @@ pub static CHECK: Check = Check {
     id: "capabilities_restricted",
     level: Level::Restricted,
     annotations: &[],
+    fields: &[
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.drop",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.capabilities.add",
+    ],
     versions: &[
         VersionedCheck {
             minimum_minor: 22,

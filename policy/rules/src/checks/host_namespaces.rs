@@ -12,6 +12,7 @@ pub static CHECK: Check = Check {
     id: "hostNamespaces",
     level: Level::Baseline,
     annotations: &[],
+    fields: &["spec.hostNetwork", "spec.hostPID", "spec.hostIPC"],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

@@ -13,6 +13,7 @@ pub static CHECK: Check = Check {
     id: "hostPathVolumes",
     level: Level::Baseline,
     annotations: &[],
+    fields: &["spec.volumes[*].hostPath"],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

@@ -14,6 +14,7 @@ pub static CHECK: Check = Check {
     id: "hostPorts",
     level: Level::Baseline,
     annotations: &[],
+    fields: &["spec.{initContainers,containers,ephemeralContainers}[*].ports[*].hostPort"],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

@@ -16,6 +16,10 @@ pub static CHECK: Check = Check {
     id: "hostProbesAndHostLifecycle",
     level: Level::Baseline,
     annotations: &[],
+    fields: &[
+        "spec.{initContainers,containers,ephemeralContainers}[*].{livenessProbe,readinessProbe,startupProbe}.{httpGet,tcpSocket}.host",
+        "spec.{initContainers,containers,ephemeralContainers}[*].lifecycle.{postStart,preStop}.{httpGet,tcpSocket}.host",
+    ],
     versions: &[VersionedCheck {
         minimum_minor: 34,
         check: v1_34,

@@ -65,6 +65,9 @@ pub struct Check {
     /// The annotations the check reads, by key or key prefix: the pod view keeps only those (a test
     /// holds the view's list to what the checks declare).
     pub annotations: &'static [&'static str],
+    /// The fields it reads, as its file's table names them (`spec.{a,b}[*].c`: the `a` and `b` lists'
+    /// items' `c`), relative to the pod or pod template: where tools point a violation of it.
+    pub fields: &'static [&'static str],
     /// Variants by ascending minimum version.
     pub versions: &'static [VersionedCheck],
 }

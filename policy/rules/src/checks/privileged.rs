@@ -13,6 +13,7 @@ pub static CHECK: Check = Check {
     id: "privileged",
     level: Level::Baseline,
     annotations: &[],
+    fields: &["spec.{initContainers,containers,ephemeralContainers}[*].securityContext.privileged"],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

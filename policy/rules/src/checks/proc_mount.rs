@@ -15,6 +15,7 @@ pub static CHECK: Check = Check {
     id: "procMount",
     level: Level::Baseline,
     annotations: &[],
+    fields: &["spec.{initContainers,containers,ephemeralContainers}[*].securityContext.procMount"],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

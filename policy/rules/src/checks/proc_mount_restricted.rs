@@ -14,6 +14,7 @@ pub static CHECK: Check = Check {
     id: "procMount_restricted",
     level: Level::Restricted,
     annotations: &[],
+    fields: &["spec.{initContainers,containers,ephemeralContainers}[*].securityContext.procMount"],
     versions: &[VersionedCheck {
         minimum_minor: 35,
         check: v1_35,

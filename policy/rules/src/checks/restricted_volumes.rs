@@ -15,6 +15,7 @@ pub static CHECK: Check = Check {
     id: "restrictedVolumes",
     level: Level::Restricted,
     annotations: &[],
+    fields: &["spec.volumes[*]"],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

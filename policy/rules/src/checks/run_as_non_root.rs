@@ -14,6 +14,10 @@ pub static CHECK: Check = Check {
     id: "runAsNonRoot",
     level: Level::Restricted,
     annotations: &[],
+    fields: &[
+        "spec.securityContext.runAsNonRoot",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.runAsNonRoot",
+    ],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

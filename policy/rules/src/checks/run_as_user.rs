@@ -14,6 +14,10 @@ pub static CHECK: Check = Check {
     id: "runAsUser",
     level: Level::Restricted,
     annotations: &[],
+    fields: &[
+        "spec.securityContext.runAsUser",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.runAsUser",
+    ],
     versions: &[
         VersionedCheck {
             minimum_minor: 23,

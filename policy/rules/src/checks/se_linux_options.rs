@@ -17,6 +17,10 @@ pub static CHECK: Check = Check {
     id: "seLinuxOptions",
     level: Level::Baseline,
     annotations: &[],
+    fields: &[
+        "spec.securityContext.seLinuxOptions.{type,user,role}",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.seLinuxOptions.{type,user,role}",
+    ],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

@@ -15,6 +15,10 @@ pub static CHECK: Check = Check {
     id: "seccompProfile_baseline",
     level: Level::Baseline,
     annotations: &[POD_ANNOTATION, CONTAINER_ANNOTATION_PREFIX],
+    fields: &[
+        "spec.securityContext.seccompProfile.type",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.seccompProfile.type",
+    ],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

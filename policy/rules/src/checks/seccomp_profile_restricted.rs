@@ -19,6 +19,10 @@ pub static CHECK: Check = Check {
     id: "seccompProfile_restricted",
     level: Level::Restricted,
     annotations: &[],
+    fields: &[
+        "spec.securityContext.seccompProfile.type",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.seccompProfile.type",
+    ],
     versions: &[
         VersionedCheck {
             minimum_minor: 19,

@@ -16,6 +16,7 @@ pub static CHECK: Check = Check {
     id: "sysctls",
     level: Level::Baseline,
     annotations: &[],
+    fields: &["spec.securityContext.sysctls[*].name"],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

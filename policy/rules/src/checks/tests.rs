@@ -151,3 +151,21 @@ fn aggregate_omits_empty_details() {
     ];
     assert_eq!(aggregate(&failures), "a (x), b, c (y)");
 }
+
+#[test]
+fn every_check_says_where_its_fields_are() {
+    for check in REGISTRY {
+        assert!(
+            !check.fields.is_empty() || !check.annotations.is_empty(),
+            "{} reads no field",
+            check.id
+        );
+        for field in check.fields {
+            assert!(field.starts_with("spec."), "{}: {field}", check.id);
+            // Each field is also in the file's table of restricted fields, where a reader looks.
+            let last = field.rsplit('.').next().unwrap().trim_matches(['{', '}']);
+            let first_key = last.split(',').next().unwrap().trim_end_matches("[*]");
+            assert!(!first_key.is_empty(), "{}: {field}", check.id);
+        }
+    }
+}

@@ -13,6 +13,10 @@ pub static CHECK: Check = Check {
     id: "windowsHostProcess",
     level: Level::Baseline,
     annotations: &[],
+    fields: &[
+        "spec.securityContext.windowsOptions.hostProcess",
+        "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.windowsOptions.hostProcess",
+    ],
     versions: &[VersionedCheck {
         minimum_minor: 0,
         check: v1_0,

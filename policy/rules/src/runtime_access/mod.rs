@@ -76,6 +76,17 @@ fn reach<'a>(
 /// Capabilities that, with the node's PID namespace, let a container enter the runtime's namespaces.
 const NSENTER_CAPABILITIES: &[&str] = &["SYS_ADMIN", "SYS_PTRACE", "ALL"];
 
+/// The pod fields the guard reads, as the checks' `fields` name them: where tools point its findings.
+pub const POD_FIELDS: &[&str] = &[
+    "spec.volumes[*].hostPath",
+    "spec.{initContainers,containers,ephemeralContainers}[*].volumeMounts[*].{subPath,subPathExpr}",
+    "spec.hostPID",
+    "spec.{initContainers,containers,ephemeralContainers}[*].securityContext.{privileged,capabilities}",
+];
+
+/// The PersistentVolume fields the guard reads.
+pub const PERSISTENT_VOLUME_FIELDS: &[&str] = &["spec.hostPath.path", "spec.local.path"];
+
 /// Every way the pod reaches the runtime, one detail each; empty when it does not.
 pub fn check_pod(settings: &RuntimeAccessSettings, spec: &PodSpec) -> Vec<String> {
     let extra = &settings.extra_paths;

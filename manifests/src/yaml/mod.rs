@@ -4,6 +4,7 @@
 //! ([`block`]), which leaves everything else to serde-saphyr.
 
 mod block;
+pub mod lines;
 
 use std::fmt;
 
@@ -30,7 +31,7 @@ pub struct YamlError {
     pub message: String,
 }
 
-fn options() -> serde_saphyr::Options {
+pub(crate) fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         // go-yaml v2, which sigs.k8s.io/yaml uses, reads `0777` as octal.
         legacy_octal_numbers: true,
@@ -56,8 +57,8 @@ pub fn parse(text: &str) -> Result<Option<ParsedDocument>, YamlError> {
 }
 
 /// Reads `text` with the quick reader only; `None` when it leaves the document to serde-saphyr.
-#[cfg(feature = "bench")]
-pub(crate) fn parse_quick(text: &str) -> Option<ParsedDocument> {
+/// For the benchmark, which compares the two readers.
+pub fn parse_quick(text: &str) -> Option<ParsedDocument> {
     block::parse(text)
 }
 
@@ -69,7 +70,8 @@ fn resolve_plain_scalar(text: &str) -> Option<Value> {
         .filter(|value| !value.is_array() && !value.is_object())
 }
 
-pub(crate) fn parse_with_saphyr(text: &str) -> Result<Option<ParsedDocument>, YamlError> {
+/// Reads `text` with serde-saphyr only (the benchmark compares the two readers).
+pub fn parse_with_saphyr(text: &str) -> Result<Option<ParsedDocument>, YamlError> {
     let parsed: Spanned<Document> =
         serde_saphyr::from_str_with_options(text, options()).map_err(|error| {
             let location = error.location();
@@ -100,7 +102,7 @@ pub(crate) fn parse_with_saphyr(text: &str) -> Result<Option<ParsedDocument>, Ya
 
 /// What the parser says went wrong, without its `error: line L column C:` prefix (the line is the
 /// document's, not the file's) and the snippet of the input it adds below.
-fn what_went_wrong(message: &str) -> String {
+pub(crate) fn what_went_wrong(message: &str) -> String {
     let first = message.lines().next().unwrap_or_default().trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     let first = match first.strip_prefix("line ") {

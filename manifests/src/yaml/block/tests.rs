@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::*;
-use crate::check::manifests::DocumentSplitter;
+use crate::documents::DocumentSplitter;
 use crate::yaml::parse_with_saphyr;
 
 /// Whatever the quick reader takes, it reads as serde-saphyr does; says whether it took it.
@@ -405,9 +405,9 @@ fn write_literal(generator: &mut Generator, text: &mut String, indent: usize) {
 #[test]
 fn generated_documents_read_the_same() {
     let mut taken = 0;
-    let documents = 20_000;
+    let documents: u64 = 20_000;
     for seed in 1..=documents {
-        let mut generator = Generator(seed * 0x9e37_79b9_7f4a_7c15);
+        let mut generator = Generator(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let mut text = String::new();
         write_node(&mut generator, &mut text, 0, 0);
         taken += usize::from(agrees(&text));
