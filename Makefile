@@ -15,7 +15,8 @@ WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-gl
 	--enable-nontrapping-float-to-int
 
 .PHONY: binaryen fuzz all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
-	registry-server artifacthub artifacthub-check bench
+	registry-server artifacthub artifacthub-check bench playground browser-target wasm-bindgen-cli \
+	browser playground-serve
 .DELETE_ON_ERROR:
 
 all: policy harness
@@ -52,14 +53,52 @@ run: policy harness
 	$(HOST_TEST) run --format summary --policy annotated-policy.wasm --allow-context-aware \
 		--cluster-state examples/cluster/namespaces.yaml --request $(EXAMPLES)
 
+# The browser playground (playground/): the rules built for the browser with wasm-bindgen, and the
+# static page, in playground/dist. `make playground-serve` serves it on http://localhost:8000.
+BROWSER_TARGET := wasm32-unknown-unknown
+PLAYGROUND := playground/dist
+# Must equal the wasm-bindgen crate's version in playground/Cargo.toml.
+WASM_BINDGEN_VERSION := 0.2.130
+
+browser-target:
+	@rustup target list --installed | grep -qx '$(BROWSER_TARGET)' || rustup target add '$(BROWSER_TARGET)'
+
+wasm-bindgen-cli:
+	@wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' \
+		|| cargo install --version '=$(WASM_BINDGEN_VERSION)' wasm-bindgen-cli
+
+# No wasm-opt here: Debian's binaryen 108 breaks wasm-bindgen's externref table (the page fails
+# with "WebAssembly.Table.set(): Argument 1 is invalid"); it only stripped the name section, which
+# wasm-bindgen removes itself.
+playground: browser-target wasm-bindgen-cli
+	cargo build --locked --profile playground --target $(BROWSER_TARGET) -p pod-security-playground
+	rm -rf $(PLAYGROUND) && mkdir -p $(PLAYGROUND)/pkg
+	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+		--out-dir $(PLAYGROUND)/pkg target/$(BROWSER_TARGET)/playground/pod_security_playground.wasm
+	cp playground/web/index.html playground/web/playground.css playground/web/playground.js $(PLAYGROUND)/
+	sed "s/@BUILD@/$$(cat $(PLAYGROUND)/pkg/* $(PLAYGROUND)/*.* | sha256sum | cut -c1-16)/" playground/web/sw.js \
+		> $(PLAYGROUND)/sw.js
+	playground/examples.sh $(PLAYGROUND)/examples
+	@playground/size.sh $(PLAYGROUND)
+
+playground-serve: playground
+	python3 -m http.server --directory $(PLAYGROUND) 8000
+
 fmt-check:
 	cargo fmt --all -- --check
 
-# Native, the module for wasm32, and the benchmark (behind a feature, so checked here or it rots).
-clippy: wasm-target
+# Native, the module for wasm32, the playground for the browser, and the benchmark (behind a
+# feature, so checked here or it rots).
+clippy: wasm-target browser-target
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo clippy --locked --target $(WASM_TARGET) -p restricted-pod-policy -- -D warnings
+	cargo clippy --locked --target $(BROWSER_TARGET) -p pod-security-playground -- -D warnings
 	cargo clippy --locked -p host-test --features bench --all-targets -- -D warnings
+
+# The browser the playground's test drives: Debian's chromium and its chromedriver.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 
 # The registry the push/pull tests start on loopback.
 registry-server:
@@ -69,8 +108,8 @@ registry-server:
 # through a real registry. The harness's tests build with the release profile, so they reuse most
 # of what `make run` built instead of building a debug wasmtime (the test-only dependencies still
 # change some shared crates' features); the rules crate's tests stay in the dev profile, where its
-# debug assertions run.
-unit-tests: policy registry-server
+# debug assertions run. The harness's tests include the playground in headless chromium.
+unit-tests: policy registry-server playground browser
 	cargo test --locked --workspace --exclude host-test
 	cargo test --locked --release -p host-test
 
@@ -94,6 +133,7 @@ test: fmt-check clippy unit-tests conformance artifacthub-check
 clean:
 	cargo clean
 	rm -f policy.wasm annotated-policy.wasm
+	rm -rf $(PLAYGROUND)
 
 # Fuzzing (not part of `make test`): each target for FUZZ_SECONDS, on nightly with libFuzzer. The
 # committed seeds in fuzz/corpus/ are read; what the run discovers goes to fuzz/target/corpus/.

@@ -34,6 +34,26 @@ pub struct Finding {
     pub message: String,
 }
 
+/// Every finding of a response: its denial, its warnings and its audit annotation's violations.
+pub fn of_response(
+    allowed: bool,
+    message: Option<&str>,
+    warnings: &[String],
+    audit_violations: Option<&str>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if !allowed && let Some(message) = message {
+        findings.extend(parse_message(message, Severity::Deny));
+    }
+    for warning in warnings {
+        findings.extend(parse_message(warning, Severity::Warn));
+    }
+    if let Some(audit) = audit_violations {
+        findings.extend(parse_message(audit, Severity::Audit));
+    }
+    findings
+}
+
 /// The findings of one message: a Pod Security part, a runtime guard part, or neither (then the
 /// message is one finding of rule `policy`).
 pub fn parse_message(message: &str, severity: Severity) -> Vec<Finding> {

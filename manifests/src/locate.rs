@@ -24,14 +24,29 @@ pub fn locate(
         containers: quoted_after(message, &["container", "containers"]),
         volumes: quoted_after(message, &["volume", "volumes"]),
     };
-    let mut pointers = Vec::new();
+    let mut found = Found::default();
     for field in fields {
         let segments = parse(field);
-        let mentioned = segments
-            .last()
-            .is_some_and(|last| last.keys.iter().any(|key| message.contains(key)));
+        // A list's items are named in the singular: `volumes[*]` is mentioned as `volume "v"`.
+        let mentioned = segments.last().is_some_and(|last| {
+            last.keys
+                .iter()
+                .any(|key| message.contains(key) || message.contains(key.trim_end_matches('s')))
+        });
         if mentioned {
-            walk(root, "", &segments, &names, message, false, &mut pointers);
+            walk(root, "", &segments, &names, message, None, &mut found);
+        }
+    }
+    let mut pointers = found.exact.clone();
+    // A missing field is shown only where nothing the check reads was found: a container that
+    // sets the forbidden value of one field is not also marked for lacking another.
+    for (item, pointer) in &found.missing {
+        let item_has_exact = found.exact.iter().any(|exact| match item {
+            Some(item) => exact.starts_with(&format!("{item}/")),
+            None => !exact.contains("ainers/"),
+        });
+        if !item_has_exact {
+            pointers.push(pointer.clone());
         }
     }
     if let Some(Value::Object(annotations)) = root.pointer("/metadata/annotations") {
@@ -93,19 +108,27 @@ struct Names<'a> {
 
 const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
 
-/// Follows `segments` from `value` (at `pointer`), adding the pointers of what it reaches. Inside a
-/// container or volume the message names (`named`), a missing field is marked at its parent.
+/// What the fields lead to: values that are written, and the nearest written parents of missing
+/// ones, by the named container or volume they are in (`None`: the pod's own).
+#[derive(Default)]
+struct Found {
+    exact: Vec<String>,
+    missing: Vec<(Option<String>, String)>,
+}
+
+/// Follows `segments` from `value` (at `pointer`), recording what it reaches. `item` is the named
+/// container or volume the walk is in, where a missing field is recorded at its parent.
 fn walk(
     value: &Value,
     pointer: &str,
     segments: &[Segment],
     names: &Names,
     message: &str,
-    named: bool,
-    found: &mut Vec<String>,
+    item: Option<&str>,
+    found: &mut Found,
 ) {
     let Some((segment, rest)) = segments.split_first() else {
-        found.push(pointer.to_string());
+        found.exact.push(pointer.to_string());
         return;
     };
     let mut reached = false;
@@ -116,32 +139,47 @@ fn walk(
         reached = true;
         let child_pointer = format!("{pointer}/{}", escape(key));
         if !segment.each {
-            walk(child, &child_pointer, rest, names, message, named, found);
+            walk(child, &child_pointer, rest, names, message, item, found);
             continue;
         }
         let Value::Array(items) = child else {
             continue;
         };
-        for (index, item) in items.iter().enumerate() {
-            let item_pointer = format!("{child_pointer}/{index}");
-            let item_name = item.get("name").and_then(Value::as_str);
-            let (wanted, item_named) = if CONTAINER_LISTS.contains(key) {
-                by_name(&names.containers, item_name)
+        for (index, element) in items.iter().enumerate() {
+            let element_pointer = format!("{child_pointer}/{index}");
+            let element_name = element.get("name").and_then(Value::as_str);
+            let (wanted, named) = if CONTAINER_LISTS.contains(key) {
+                by_name(&names.containers, element_name)
             } else if *key == "volumes" {
-                by_name(&names.volumes, item_name)
+                by_name(&names.volumes, element_name)
             } else {
-                (mentions(message, item), named)
+                (mentions(message, element), false)
+            };
+            let inner = if named {
+                Some(element_pointer.as_str())
+            } else {
+                item
             };
             if wanted {
-                walk(item, &item_pointer, rest, names, message, item_named, found);
+                walk(
+                    element,
+                    &element_pointer,
+                    rest,
+                    names,
+                    message,
+                    inner,
+                    found,
+                );
             }
         }
     }
     // What the check wants set is missing: show the named container or volume (or the pod's own
     // field's parent, when the message is about the pod).
-    let pod_level = pointer.starts_with("/spec") && !pointer.contains("ainers/");
-    if !reached && (named || (pod_level && mentions_pod(message))) && !pointer.is_empty() {
-        found.push(pointer.to_string());
+    let pod_level = item.is_none() && pointer.starts_with("/spec") && !pointer.contains("ainers/");
+    if !reached && (item.is_some() || (pod_level && mentions_pod(message))) {
+        found
+            .missing
+            .push((item.map(str::to_string), pointer.to_string()));
     }
 }
 
@@ -298,6 +336,15 @@ mod tests {
                 &pod()
             ),
             ["/spec/volumes/1/hostPath"]
+        );
+        assert_eq!(
+            locate(
+                &["spec.volumes[*]"],
+                &[],
+                r#"restricted volume types (volume "host" uses restricted volume type "hostPath")"#,
+                &pod()
+            ),
+            ["/spec/volumes/1"]
         );
         assert_eq!(
             locate(

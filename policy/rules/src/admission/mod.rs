@@ -14,6 +14,14 @@ mod targets;
 
 pub use request::{AdmissionRequest, RequestWithSettings};
 
+/// Where an object of this resource keeps its pod (or pod template: `metadata` and `spec`), as a
+/// JSON pointer (`""` for a Pod); `None` for what has no pods. For tools that point at a field.
+pub fn pod_template_pointer(group: &str, resource: &str) -> Option<&'static str> {
+    request::Target::named(group, resource)?
+        .pod_spec_pointer()?
+        .strip_suffix("/spec")
+}
+
 use crate::namespaces::Cluster;
 use crate::secure_defaults::{self, Scope, SecureDefaults};
 use crate::settings::Settings;

@@ -307,7 +307,7 @@ impl Target {
 
 impl Target {
     /// The target a resource of `group` names, by its API name or its kind.
-    pub(super) fn named(group: &str, resource: &str) -> Option<Target> {
+    pub(crate) fn named(group: &str, resource: &str) -> Option<Target> {
         Self::ALL
             .iter()
             .find(|(in_group, name, kind, _)| {
@@ -317,7 +317,7 @@ impl Target {
     }
 
     /// Where the object keeps its pod spec, as a JSON pointer; `None` for what has no pods.
-    pub(super) fn pod_spec_pointer(self) -> Option<&'static str> {
+    pub(crate) fn pod_spec_pointer(self) -> Option<&'static str> {
         Some(match self {
             Target::Pod => "/spec",
             Target::Controller(PodController::PodTemplate) => "/template/spec",

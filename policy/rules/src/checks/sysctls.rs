@@ -16,7 +16,7 @@ pub static CHECK: Check = Check {
     id: "sysctls",
     level: Level::Baseline,
     annotations: &[],
-    fields: &["spec.securityContext.sysctls[*].name"],
+    fields: &["spec.securityContext.sysctls[*]"],
     versions: &[
         VersionedCheck {
             minimum_minor: 0,

@@ -161,11 +161,23 @@ fn every_check_says_where_its_fields_are() {
             check.id
         );
         for field in check.fields {
+            // Relative to the pod or pod template, in the tables' notation: dotted keys, `{a,b}`
+            // alternatives, `[*]` for a list's items.
             assert!(field.starts_with("spec."), "{}: {field}", check.id);
-            // Each field is also in the file's table of restricted fields, where a reader looks.
-            let last = field.rsplit('.').next().unwrap().trim_matches(['{', '}']);
-            let first_key = last.split(',').next().unwrap().trim_end_matches("[*]");
-            assert!(!first_key.is_empty(), "{}: {field}", check.id);
+            for segment in field.split('.') {
+                let keys = segment.trim_end_matches("[*]");
+                let keys = keys
+                    .strip_prefix('{')
+                    .and_then(|keys| keys.strip_suffix('}'))
+                    .unwrap_or(keys);
+                assert!(
+                    keys.split(',').all(
+                        |key| !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric())
+                    ),
+                    "{}: {field}",
+                    check.id
+                );
+            }
         }
     }
 }
