@@ -172,6 +172,19 @@ async fn settle(client: &Client) {
         .expect("the page paints");
 }
 
+/// Picks `value` in the select `id`, with the keyboard and mouse as a user would, and waits for
+/// the evaluation.
+async fn select(client: &Client, id: &str, value: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+    settle(client).await;
+}
+
 async fn text(client: &Client, selector: &str) -> String {
     let code = format!(
         "const node = document.querySelector({selector:?}); return node ? node.textContent : null;"
@@ -243,13 +256,7 @@ fn the_playground_in_a_real_browser() {
         open(&client, &page).await;
 
         // Typed, key by key, at baseline.
-        client
-            .find(Locator::Id("level"))
-            .await
-            .unwrap()
-            .select_by_value("baseline")
-            .await
-            .unwrap();
+        select(&client, "level", "baseline").await;
         let editor = client.find(Locator::Id("manifest")).await.unwrap();
         editor.clear().await.unwrap();
         editor.send_keys(PRIVILEGED_POD).await.unwrap();
@@ -309,6 +316,19 @@ fn the_playground_in_a_real_browser() {
         assert!(problem.contains("not valid YAML"), "{problem}");
         assert!(problem.starts_with("Line 1: ") || problem.starts_with("Line 2: "), "{problem}");
 
+        // A denied pod's fix, written into the manifest's own YAML, makes it pass at restricted.
+        select(&client, "level", "restricted").await;
+        paste(&client, "manifest", &PRIVILEGED_POD.replace("    securityContext:\n      privileged: true\n", "")).await;
+        text(&client, ".object.denied .defaulted-by").await;
+        client.find(Locator::Id("write-fixes")).await.unwrap().click().await.unwrap();
+        settle(&client).await;
+        let fixed = script(&client, "return document.getElementById('manifest').value;").await;
+        let fixed = fixed.as_str().unwrap();
+        assert!(fixed.starts_with(PRIVILEGED_POD.split("    securityContext").next().unwrap()), "{fixed}");
+        assert!(fixed.contains("      allowPrivilegeEscalation: false\n"), "{fixed}");
+        text(&client, ".object.allowed").await;
+        select(&client, "level", "baseline").await;
+
         // Every control has a label (textareas and selects) or a text (buttons).
         let unnamed = script(
             &client,
@@ -352,14 +372,7 @@ fn the_playground_in_a_real_browser() {
         let shared_settings = "defaults:\n  enforce: restricted\nexemptions:\n  usernames: [ci-bot]\n";
         paste(&client, "manifest", PRIVILEGED_POD).await;
         paste(&client, "settings", shared_settings).await;
-        client
-            .find(Locator::Id("version"))
-            .await
-            .unwrap()
-            .select_by_value("v1.30")
-            .await
-            .unwrap();
-        settle(&client).await;
+        select(&client, "version", "v1.30").await;
         let before = text(&client, ".object.denied .message").await;
         assert!(before.contains("\"baseline:v1.30\""), "{before}");
         client.find(Locator::Id("share")).await.unwrap().click().await.unwrap();

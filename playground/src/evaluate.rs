@@ -75,9 +75,19 @@ pub struct ObjectResult {
     /// What the secure defaults fill in, when they are on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub defaulted: Vec<DefaultedField>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defaulted_by: Option<DefaultedBy>,
     /// The AdmissionReview the API server would send, for `kwctl run` or `host-test run`.
     #[serde(skip_serializing_if = "Value::is_null")]
     pub request: Value,
+    /// Where the object is: its document, and its pointer in it (`""`, or a `List`'s `/items/N`).
+    #[serde(skip)]
+    document: usize,
+    #[serde(skip)]
+    pointer: String,
+    /// The object as the secure defaults leave it, when they change it.
+    #[serde(skip)]
+    mutated: Option<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,6 +96,16 @@ pub struct LocatedFinding {
     pub finding: Finding,
     /// The editor lines it is about, in field order.
     pub lines: Vec<u64>,
+}
+
+/// Who fills in the defaulted fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DefaultedBy {
+    /// The policy, on admission: the settings enable `secureDefaults`.
+    Policy,
+    /// Nobody yet: what `secureDefaults` would add to the denied object, to write into the manifest.
+    Fix,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,11 +158,25 @@ pub fn validate_settings(text: &str) -> SettingsValidation {
 }
 
 pub fn evaluate(manifest: &str, settings: &str, options: &str) -> Evaluation {
-    let failed = |error: LineMessage| Evaluation {
-        settings_error: Some(error),
-        enforce: String::new(),
-        objects: Vec::new(),
-        problems: Vec::new(),
+    evaluate_documents(manifest, settings, options).0
+}
+
+/// The evaluation, and the documents it read.
+fn evaluate_documents(
+    manifest: &str,
+    settings: &str,
+    options: &str,
+) -> (Evaluation, Vec<Document>) {
+    let failed = |error: LineMessage| {
+        (
+            Evaluation {
+                settings_error: Some(error),
+                enforce: String::new(),
+                objects: Vec::new(),
+                problems: Vec::new(),
+            },
+            Vec::new(),
+        )
     };
     let options: Options = match serde_json::from_str(if options.trim().is_empty() {
         "{}"
@@ -157,7 +191,7 @@ pub fn evaluate(manifest: &str, settings: &str, options: &str) -> Evaluation {
             });
         }
     };
-    let settings = match read_settings(settings, &options) {
+    let settings = match read_page_settings(settings, &options) {
         Ok(settings) => settings,
         Err(error) => return failed(error),
     };
@@ -181,13 +215,15 @@ pub fn evaluate(manifest: &str, settings: &str, options: &str) -> Evaluation {
         }
     }
     let mut objects = Vec::new();
-    for document in &documents {
+    for (document_index, document) in documents.iter().enumerate() {
         for (index, object) in document.objects.iter().enumerate() {
             let uid = format!("playground-{}", objects.len() + 1);
             let prefix = document.object_pointer(index, object);
-            objects.push(evaluate_object(
+            let mut result = evaluate_object(
                 object, document, &prefix, &settings, &cluster, &context, &uid,
-            ));
+            );
+            result.document = document_index;
+            objects.push(result);
         }
         problems.extend(document.problems.iter().map(|(line, message)| LineMessage {
             line: *line,
@@ -196,16 +232,41 @@ pub fn evaluate(manifest: &str, settings: &str, options: &str) -> Evaluation {
     }
     objects.sort_by_key(|object| object.line);
     problems.sort_by_key(|problem| problem.line);
-    Evaluation {
+    let evaluation = Evaluation {
         settings_error: None,
-        enforce: settings.enforce.to_string(),
+        enforce: settings.settings.enforce.to_string(),
         objects,
         problems,
-    }
+    };
+    (evaluation, documents)
 }
 
 /// The settings as the module reads them, from YAML or JSON, with the page's level and version.
-fn read_settings(text: &str, options: &Options) -> Result<Settings, LineMessage> {
+/// The settings as the module reads them, and the same with `secureDefaults` enabled (the user's
+/// own `secureDefaults` keys kept), which finds the fix for a denied object as `check` does.
+struct PageSettings {
+    settings: Settings,
+    fixing: Option<Settings>,
+}
+
+fn read_page_settings(text: &str, options: &Options) -> Result<PageSettings, LineMessage> {
+    let (settings, mut value) = read_settings(text, options)?;
+    let fixing = (settings.secure_defaults.is_none())
+        .then(|| {
+            let fields = value.as_object_mut()?;
+            let defaults = fields
+                .entry("secureDefaults")
+                .or_insert_with(|| Value::Object(Map::new()));
+            defaults
+                .as_object_mut()?
+                .insert("enabled".to_string(), Value::Bool(true));
+            Settings::from_value(&value).ok()
+        })
+        .flatten();
+    Ok(PageSettings { settings, fixing })
+}
+
+fn read_settings(text: &str, options: &Options) -> Result<(Settings, Value), LineMessage> {
     let mut value = match yaml::parse(text) {
         Ok(Some(parsed)) => parsed.value,
         Ok(None) => Value::Object(Map::new()),
@@ -254,15 +315,19 @@ fn read_settings(text: &str, options: &Options) -> Result<Settings, LineMessage>
         })?;
         set_default("enforce-version", version);
     }
-    Settings::from_value(&value).map_err(|error| LineMessage {
-        line: 0,
-        message: format!("invalid settings: {error}"),
-    })
+    match Settings::from_value(&value) {
+        Ok(settings) => Ok((settings, value)),
+        Err(error) => Err(LineMessage {
+            line: 0,
+            message: format!("invalid settings: {error}"),
+        }),
+    }
 }
 
 /// One document of the manifest: its objects, what is wrong in it, and the line of each field.
 struct Document {
     first_line: u64,
+    text: String,
     objects: Vec<ManifestObject>,
     problems: Vec<(u64, String)>,
     lines: FieldLines,
@@ -313,6 +378,7 @@ fn read_manifest(text: &str) -> (Vec<Document>, Vec<LineMessage>) {
             });
             Document {
                 first_line: document.first_line,
+                text: document.text.clone(),
                 objects,
                 problems: document_problems,
                 lines: yaml::lines::field_lines(&document.text).unwrap_or_default(),
@@ -326,7 +392,7 @@ fn evaluate_object(
     manifest_object: &ManifestObject,
     document: &Document,
     prefix: &str,
-    settings: &Settings,
+    page_settings: &PageSettings,
     cluster: &ManifestCluster,
     context: &RequestContext,
     uid: &str,
@@ -366,16 +432,31 @@ fn evaluate_object(
                     findings: Vec::new(),
                     levels: None,
                     defaulted: Vec::new(),
+                    defaulted_by: None,
                     request: Value::Null,
+                    document: 0,
+                    pointer: String::new(),
+                    mutated: None,
                 };
             }
         }
     };
+    let settings = &page_settings.settings;
     let bytes = request.to_string().into_bytes();
     let verdict: Verdict = if settings.secure_defaults.is_some() {
         pod_security_rules::validate_json_with_defaults(&bytes, settings, cluster)
     } else {
         pod_security_rules::validate_json(&bytes, settings, cluster)
+    };
+    // What the policy changes on admission, or, for a denied object, what the secure defaults would
+    // add (`check --fix`'s fix).
+    let (mutated, defaulted_by) = match (&verdict.mutated_object, &page_settings.fixing) {
+        (Some(mutated), _) => (Some(mutated.clone()), Some(DefaultedBy::Policy)),
+        (None, Some(fixing)) if !verdict.allowed => {
+            let fixed = pod_security_rules::validate_json_with_defaults(&bytes, fixing, cluster);
+            (fixed.mutated_object, Some(DefaultedBy::Fix))
+        }
+        _ => (None, None),
     };
     let findings = of_response(
         verdict.allowed,
@@ -394,28 +475,25 @@ fn evaluate_object(
             LocatedFinding { finding, lines }
         })
         .collect();
-    let defaulted = verdict
-        .mutated_object
-        .as_ref()
-        .map_or_else(Vec::new, |mutated| {
-            let mut added = Vec::new();
-            added_fields(
-                request.get("object").unwrap_or(&Value::Null),
-                mutated,
-                "",
-                &mut added,
-            );
-            added
-                .into_iter()
-                .map(|(pointer, value)| DefaultedField {
-                    line: document
-                        .line(&format!("{object_prefix}{pointer}"))
-                        .unwrap_or(line),
-                    pointer,
-                    value,
-                })
-                .collect()
-        });
+    let defaulted = mutated.as_ref().map_or_else(Vec::new, |mutated| {
+        let mut added = Vec::new();
+        added_fields(
+            request.get("object").unwrap_or(&Value::Null),
+            mutated,
+            "",
+            &mut added,
+        );
+        added
+            .into_iter()
+            .map(|(pointer, value)| DefaultedField {
+                line: document
+                    .line(&format!("{object_prefix}{pointer}"))
+                    .unwrap_or(line),
+                pointer,
+                value,
+            })
+            .collect()
+    });
     let levels = (object["kind"] == "Namespace").then(|| namespace_levels(object, settings));
     ObjectResult {
         line,
@@ -434,6 +512,10 @@ fn evaluate_object(
             "kind": "AdmissionReview",
             "request": request,
         }),
+        defaulted_by: defaulted_by.filter(|_| mutated.is_some()),
+        document: 0,
+        pointer: object_prefix,
+        mutated,
     }
 }
 
@@ -528,6 +610,84 @@ fn namespace_levels(namespace: &Value, settings: &Settings) -> BTreeMap<&'static
         );
     }
     levels
+}
+
+/// The manifest with what the secure defaults fill in written into its own YAML text, as
+/// `host-test check --fix` writes it: the lines to add, nothing else changed.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fixed {
+    pub manifest: String,
+    /// The lines of the objects fixed.
+    pub fixed: Vec<u64>,
+    /// The lines of objects with defaults that cannot be written into their text (flow style,
+    /// JSON, an AdmissionReview): their fields are listed on the page instead.
+    pub not_placed: Vec<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings_error: Option<LineMessage>,
+}
+
+pub fn fix(manifest: &str, settings: &str, options: &str) -> Fixed {
+    let (evaluation, documents) = evaluate_documents(manifest, settings, options);
+    let mut lines: Vec<String> = manifest.split_inclusive('\n').map(str::to_string).collect();
+    let (mut fixed, mut not_placed) = (Vec::new(), Vec::new());
+    // From the last document up, so that the earlier ones keep their line numbers.
+    for (index, document) in documents.iter().enumerate().rev() {
+        let objects: Vec<&ObjectResult> = evaluation
+            .objects
+            .iter()
+            .filter(|object| object.document == index && object.mutated.is_some())
+            .collect();
+        if objects.is_empty() {
+            continue;
+        }
+        let object_lines = objects.iter().map(|object| object.line);
+        match fixed_text(document, &objects, &lines) {
+            Some(text) => {
+                let start = document.first_line as usize - 1;
+                let end = start + document.text.lines().count();
+                lines.splice(start..end, text.split_inclusive('\n').map(str::to_string));
+                fixed.extend(object_lines);
+            }
+            None => not_placed.extend(object_lines),
+        }
+    }
+    fixed.sort_unstable();
+    not_placed.sort_unstable();
+    Fixed {
+        manifest: lines.concat(),
+        fixed,
+        not_placed,
+        settings_error: evaluation.settings_error,
+    }
+}
+
+/// The document's text with its objects' defaults written in, or `None` when they cannot be placed
+/// (or its text is not the input's lines as they are: CRLF, a `--- {…}` marker line).
+fn fixed_text(document: &Document, objects: &[&ObjectResult], lines: &[String]) -> Option<String> {
+    let start = document.first_line as usize - 1;
+    let original = lines.get(start..start + document.text.lines().count())?;
+    if original.concat().trim_end_matches('\n') != document.text.trim_end_matches('\n') {
+        return None;
+    }
+    let mut expected = yaml::parse(&document.text).ok()??.value;
+    let mut patch = Vec::new();
+    for object in objects {
+        for field in &object.defaulted {
+            patch.push(json!({"op": "add", "path": format!("{}{}", object.pointer, field.pointer), "value": field.value}));
+        }
+        *expected.pointer_mut(&object.pointer)? = object.mutated.clone()?;
+    }
+    let insertions = pod_security_manifests::fixes::fixed_document(
+        &document.text,
+        &Value::Array(patch),
+        &expected,
+    )?;
+    let mut text = pod_security_manifests::fixes::apply(&document.text, &insertions);
+    if !original.last()?.ends_with('\n') {
+        text.truncate(text.trim_end_matches('\n').len());
+    }
+    Some(text)
 }
 
 #[cfg(test)]

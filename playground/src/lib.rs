@@ -16,6 +16,13 @@ pub fn evaluate(manifest: &str, settings: &str, options: &str) -> String {
     evaluate::to_json(&evaluate::evaluate(manifest, settings, options))
 }
 
+/// The manifest with what the secure defaults fill in written into its YAML (the settings'
+/// `secureDefaults`), as JSON ([`evaluate::Fixed`]).
+#[wasm_bindgen]
+pub fn fix(manifest: &str, settings: &str, options: &str) -> String {
+    evaluate::to_json(&evaluate::fix(manifest, settings, options))
+}
+
 /// Whether `settings` are valid, as the module's `validate_settings` says, as JSON
 /// (`{"valid": false, "message": …, "line": …}`).
 #[wasm_bindgen]

@@ -2,7 +2,7 @@
 // the policy's rules (pod-security-playground, built with wasm-bindgen) on every edit. The whole
 // state travels in the URL fragment, deflated: nothing is ever sent anywhere.
 
-import init, { evaluate, versions } from './pkg/pod_security_playground.js';
+import init, { evaluate, fix, versions } from './pkg/pod_security_playground.js';
 
 // The webhook name Kubewarden gives a ClusterAdmissionPolicy named restricted-pod-policy, as kubectl
 // prints it.
@@ -179,7 +179,10 @@ function renderObject(object) {
     for (const field of object.defaulted) {
       list.append(el('li', {}, el('code', {}, `${field.pointer}: ${JSON.stringify(field.value)}`), ' ', lineButton(field.line)));
     }
-    article.append(el('details', { open: '' }, el('summary', {}, 'The secure defaults fill in'), list));
+    const title = object.defaultedBy === 'policy'
+      ? 'The policy fills in, on admission (secureDefaults)'
+      : 'Fix: what secureDefaults would add (write it with "Write the fixes into the manifest")';
+    article.append(el('details', { open: '', class: 'defaulted-by' }, el('summary', {}, title), list));
   }
   const annotations = Object.entries(object.auditAnnotations);
   if (annotations.length) {
@@ -221,6 +224,11 @@ function render(result, elapsed) {
     if (error.line) settingsMarks.set(error.line, { severity: 'deny', notes: [error.message] });
   } else {
     nodes.push(el('p', { class: 'summary' }, summary(result)));
+    if (result.objects.some((object) => object.defaulted?.length)) {
+      const write = el('button', { type: 'button', id: 'write-fixes' }, 'Write the fixes into the manifest');
+      write.addEventListener('click', writeFixes);
+      nodes.push(write);
+    }
   }
   for (const problem of result.problems ?? []) {
     nodes.push(el('div', { class: 'error problem', role: 'alert' },
@@ -236,6 +244,18 @@ function render(result, elapsed) {
   results.replaceChildren(...nodes);
   manifest.setMarks(marks);
   settings.setMarks(settingsMarks);
+}
+
+/// Writes what the secure defaults add into the manifest's YAML, as `host-test check --fix` does.
+function writeFixes() {
+  const fixed = JSON.parse(fix(manifest.value, settings.value, options()));
+  if (fixed.settingsError) return;
+  manifest.value = fixed.manifest;
+  const unplaced = fixed.notPlaced.length
+    ? `; not written (JSON, flow style or an AdmissionReview): the objects at line ${fixed.notPlaced.join(', ')}`
+    : '';
+  $('share-status').textContent = `Fixes written for the objects at line ${fixed.fixed.join(', ') || '(none)'}${unplaced}.`;
+  run();
 }
 
 function summary(result) {

@@ -139,6 +139,7 @@ fn secure_defaults_say_what_they_add_and_where() {
         "{pointers:?}"
     );
     assert!(object.defaulted.iter().all(|field| field.line >= 5));
+    assert_eq!(object.defaulted_by, Some(DefaultedBy::Policy));
 }
 
 #[test]
@@ -219,4 +220,49 @@ fn every_check_fixtures_findings_point_inside_the_object() {
         }
     }
     assert!(located > 40, "only {located} findings");
+}
+
+#[test]
+fn the_fix_is_what_check_writes() {
+    let read = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/../test_data/fix/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let fixed = fix(&read("chart.yaml"), "", "");
+    assert_eq!(fixed.manifest, read("chart.fixed.yaml"));
+    assert!(
+        !fixed.fixed.is_empty() && fixed.not_placed.is_empty(),
+        "{fixed:?}"
+    );
+    // The fixed chart passes, but for the privileged container no default can fix.
+    let again = evaluate(&fixed.manifest, "", "");
+    for object in again.objects.iter().filter(|object| !object.allowed) {
+        assert!(
+            object
+                .findings
+                .iter()
+                .any(|f| f.finding.rule == "privileged"),
+            "{object:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_denied_pod_is_offered_the_fix_and_json_is_not_rewritten() {
+    let pod = PRIVILEGED_POD.replace("    securityContext:\n      privileged: true\n", "");
+    let evaluation = evaluate(&pod, "", r#"{"level": "restricted"}"#);
+    let object = only_object(&evaluation);
+    assert!(!object.allowed);
+    assert_eq!(object.defaulted_by, Some(DefaultedBy::Fix));
+    let fixed = fix(&pod, "", r#"{"level": "restricted"}"#);
+    assert_eq!(fixed.fixed, [1]);
+    assert!(only_object(&evaluate(&fixed.manifest, "", r#"{"level": "restricted"}"#)).allowed);
+
+    let review = object.request.to_string();
+    let fixed = fix(&review, "", r#"{"level": "restricted"}"#);
+    assert_eq!(fixed.manifest, review);
+    assert_eq!(fixed.not_placed, [1]);
 }
