@@ -3,6 +3,40 @@
 //! Manifests in the plain block style tools write are read by a quicker reader of that subset
 //! ([`block`]), which leaves everything else to serde-saphyr.
 
+/// A visitor's scalar and null cases, each made a JSON value and handed to `$wrap` (defined before
+/// the submodules, which use it too).
+macro_rules! scalars_as {
+    ($output:ty, $wrap:expr) => {
+        fn visit_unit<E: serde::de::Error>(self) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::Null))
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::Null))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::Bool(value)))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::from(value)))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::from(value)))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::from(value)))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::String(value.to_string())))
+        }
+    };
+}
+
 mod block;
 pub mod lines;
 
@@ -10,7 +44,7 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
@@ -110,39 +144,6 @@ pub(crate) fn what_went_wrong(message: &str) -> String {
         None => first,
     };
     first.to_string()
-}
-
-/// A visitor's scalar and null cases, each made a JSON value and handed to `$wrap`.
-macro_rules! scalars_as {
-    ($output:ty, $wrap:expr) => {
-        fn visit_unit<E: de::Error>(self) -> Result<$output, E> {
-            Ok($wrap(Value::Null))
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<$output, E> {
-            Ok($wrap(Value::Null))
-        }
-
-        fn visit_bool<E: de::Error>(self, value: bool) -> Result<$output, E> {
-            Ok($wrap(Value::Bool(value)))
-        }
-
-        fn visit_i64<E: de::Error>(self, value: i64) -> Result<$output, E> {
-            Ok($wrap(value.into()))
-        }
-
-        fn visit_u64<E: de::Error>(self, value: u64) -> Result<$output, E> {
-            Ok($wrap(value.into()))
-        }
-
-        fn visit_f64<E: de::Error>(self, value: f64) -> Result<$output, E> {
-            Ok($wrap(value.into()))
-        }
-
-        fn visit_str<E: de::Error>(self, value: &str) -> Result<$output, E> {
-            Ok($wrap(Value::String(value.to_string())))
-        }
-    };
 }
 
 /// A document: a mapping (with the lines of its `items`), nothing, or any other value.
