@@ -63,9 +63,15 @@ pub(super) fn read_manifest(text: &str) -> (Vec<Document>, Vec<LineMessage>) {
             Document {
                 first_line: document.first_line,
                 text: document.text.clone(),
-                objects,
                 problems: document_problems,
-                lines: yaml::lines::field_lines(&document.text).unwrap_or_default(),
+                // Only a document that holds objects is read again for its lines: one that failed
+                // to parse (a YAML bomb stopped by the parser's budget, say) is not read twice.
+                lines: if objects.is_empty() {
+                    FieldLines::new()
+                } else {
+                    yaml::lines::field_lines(&document.text).unwrap_or_default()
+                },
+                objects,
             }
         })
         .collect();

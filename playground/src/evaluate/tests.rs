@@ -266,3 +266,18 @@ fn a_denied_pod_is_offered_the_fix_and_json_is_not_rewritten() {
     assert_eq!(fixed.manifest, review);
     assert_eq!(fixed.not_placed, [1]);
 }
+
+#[test]
+fn hostile_input_is_refused_not_crashed_on() {
+    // Nesting past the parser's depth, and aliases past its node budget: one problem each.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let evaluation = evaluate(&deep, "", "");
+    assert!(evaluation.objects.is_empty());
+    assert_eq!(evaluation.problems.len(), 1, "{:?}", evaluation.problems);
+    let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n";
+    let evaluation = evaluate(bomb, bomb, "");
+    assert!(evaluation.settings_error.is_some());
+    let evaluation = evaluate(bomb, "", "");
+    assert!(evaluation.objects.is_empty());
+    assert_eq!(evaluation.problems.len(), 1, "{:?}", evaluation.problems);
+}
