@@ -198,6 +198,18 @@ fn helm_source(text: &str) -> Option<String> {
 /// The items of one document: nothing for an empty one, its object, the objects of a `List`, or
 /// the problem that makes it no object.
 pub fn read_document(file: &str, document: &RawDocument, emit: &mut dyn FnMut(Item)) {
+    if !is_blank(&document.text) {
+        read_parsed_document(file, document, yaml::parse(&document.text), emit);
+    }
+}
+
+/// [`read_document`] for a document its caller has parsed (with its lines, say).
+pub fn read_parsed_document(
+    file: &str,
+    document: &RawDocument,
+    parsed: Result<Option<ParsedDocument>, yaml::YamlError>,
+    emit: &mut dyn FnMut(Item),
+) {
     if is_blank(&document.text) {
         return;
     }
@@ -206,7 +218,7 @@ pub fn read_document(file: &str, document: &RawDocument, emit: &mut dyn FnMut(It
         // Lines within the document count from 1; the document starts at `first_line`.
         line: document.first_line + line.max(1) - 1,
     };
-    let parsed = match yaml::parse(&document.text) {
+    let parsed = match parsed {
         Ok(Some(parsed)) => parsed,
         Ok(None) => return, // `null` or `~`: an empty document.
         Err(error) => {

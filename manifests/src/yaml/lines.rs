@@ -1,30 +1,63 @@
 //! Where each value of a document is written: the line of every mapping key and sequence item, by
 //! its JSON pointer, so that a finding about `/spec/containers/0/securityContext` can be shown at
-//! its line in an editor.
+//! its line in an editor. The document's value comes from the same pass, read as serde-saphyr reads
+//! it for [`super::parse`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
-use super::{YamlError, options};
+use super::{ParsedDocument, YamlError, options};
 
 /// The 1-based line of each JSON pointer in a document (`""` is the document itself).
 pub type FieldLines = BTreeMap<String, u64>;
 
-/// The lines of every key and item of one document.
-pub fn field_lines(text: &str) -> Result<FieldLines, YamlError> {
+/// One document read in one pass: what [`super::parse`] gives (`None` for an empty document), and
+/// the lines of every key and item.
+pub fn parse_with_lines(text: &str) -> Result<(Option<ParsedDocument>, FieldLines), YamlError> {
     let root: Spanned<Node> =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|error| YamlError {
-            line: error.location().map_or(0, |at| at.line()),
-            message: super::what_went_wrong(&error.to_string()),
+        serde_saphyr::from_str_with_options(text, options()).map_err(|error| {
+            let location = error.location();
+            let message = super::what_went_wrong(&error.to_string());
+            YamlError {
+                line: location.as_ref().map_or(0, |at| at.line()),
+                message: match location {
+                    Some(at) => format!("{message} (column {})", at.column()),
+                    None => message,
+                },
+            }
         })?;
     let mut lines = FieldLines::new();
-    lines.insert(String::new(), root.referenced.line());
+    let line = root.referenced.line();
+    lines.insert(String::new(), line);
     record(&root.value, "", &mut lines);
-    Ok(lines)
+    let item_lines = match &root.value {
+        Node::Mapping(entries) => entries
+            .iter()
+            .rev()
+            .find(|(key, ..)| key == "items")
+            .and_then(|(_, _, items)| match items {
+                Node::Sequence(items) => {
+                    Some(items.iter().map(|item| item.referenced.line()).collect())
+                }
+                _ => None,
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let parsed = match root.value.into_value() {
+        Value::Null => None,
+        value => Some(ParsedDocument {
+            line,
+            value,
+            item_lines,
+        }),
+    };
+    Ok((parsed, lines))
 }
 
 /// The line of `pointer`, or of its nearest ancestor that is written (a default the policy reads
@@ -41,7 +74,7 @@ pub fn line_of(lines: &FieldLines, pointer: &str) -> Option<u64> {
 
 fn record(node: &Node, pointer: &str, lines: &mut FieldLines) {
     match node {
-        Node::Leaf => {}
+        Node::Leaf(_) => {}
         Node::Mapping(entries) => {
             for (key, line, value) in entries {
                 let child = format!("{pointer}/{}", escape(key));
@@ -64,12 +97,33 @@ pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// A document's shape: what has lines, not the values.
+/// A document's nodes, with the line of each key and item.
 enum Node {
-    Leaf,
+    Leaf(Value),
     /// Each key, the line it is on, and its value.
     Mapping(Vec<(String, u64, Node)>),
     Sequence(Vec<Spanned<Node>>),
+}
+
+impl Node {
+    /// The node as JSON, as `serde_json::Value` reads it (a repeated key: the last one counts).
+    fn into_value(self) -> Value {
+        match self {
+            Node::Leaf(value) => value,
+            Node::Mapping(entries) => Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, _, value)| (key, value.into_value()))
+                    .collect::<Map<String, Value>>(),
+            ),
+            Node::Sequence(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|item| item.value.into_value())
+                    .collect(),
+            ),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -104,7 +158,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Sequence(items))
     }
 
-    scalars_as!(Node, |_| Node::Leaf);
+    scalars_as!(Node, Node::Leaf);
 }
 
 /// A mapping key as JSON names it: scalars become their text (`1: x` is the key `"1"`).
@@ -153,6 +207,60 @@ impl<'de> Visitor<'de> for KeyVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every document of `test_data/manifests/`: charts, kustomize output, lists, CRLF, bad YAML.
+    fn test_data_documents() -> Vec<String> {
+        let mut documents = Vec::new();
+        let mut folders = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../test_data/manifests"
+        ))];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let file = std::fs::File::open(&path).unwrap();
+                let mut splitter =
+                    crate::documents::DocumentSplitter::new(std::io::BufReader::new(file));
+                while let Some(document) = splitter.next_document().unwrap() {
+                    documents.push(document.text);
+                }
+            }
+        }
+        assert!(documents.len() > 20, "{}", documents.len());
+        documents
+    }
+
+    fn field_lines(text: &str) -> Result<FieldLines, YamlError> {
+        parse_with_lines(text).map(|(_, lines)| lines)
+    }
+
+    #[test]
+    fn the_value_is_what_parse_reads() {
+        for text in [
+            POD,
+            "apiVersion: v1\nkind: List\nitems:\n- {kind: Pod}\n-\n  kind: Pod\n",
+            "a: yes\nb: on\nc: 0777\nd: 'yes'\ne: ~\nf: 1.5\ng: \"0777\"\nh: 1\nh: 2\n1: x\n",
+            "base: &base {a: 1}\nmerged:\n  <<: *base\n  b: 2\n",
+            "~\n",
+            "- 1\n- 2\n",
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .chain(test_data_documents())
+        {
+            let text = text.as_str();
+            let one_pass = parse_with_lines(text).map(|(parsed, _)| parsed);
+            match (one_pass, super::super::parse(text)) {
+                (Ok(one_pass), Ok(parsed)) => assert_eq!(one_pass, parsed, "{text}"),
+                (Err(one_pass), Err(parsed)) => assert_eq!(one_pass.line, parsed.line, "{text}"),
+                (one_pass, parsed) => panic!("{text}: {one_pass:?} but {parsed:?}"),
+            }
+        }
+    }
 
     const POD: &str = "\
 apiVersion: v1

@@ -2,7 +2,7 @@
 //! field of each document for the editor's marks.
 
 use pod_security_manifests::documents::{
-    Item, ManifestObject, RawDocument, read_document, split_stream,
+    Item, ManifestObject, RawDocument, read_parsed_document, split_stream,
 };
 use pod_security_manifests::yaml::{self, lines::FieldLines, lines::line_of};
 
@@ -54,7 +54,12 @@ pub(super) fn read_manifest(text: &str) -> (Vec<Document>, Vec<LineMessage>) {
         .map(|document| {
             let mut objects = Vec::new();
             let mut document_problems = Vec::new();
-            read_document("manifest", document, &mut |item| match item {
+            // One pass gives the value and the line of every field.
+            let (parsed, lines) = match yaml::lines::parse_with_lines(&document.text) {
+                Ok((parsed, lines)) => (Ok(parsed), lines),
+                Err(error) => (Err(error), FieldLines::new()),
+            };
+            read_parsed_document("manifest", document, parsed, &mut |item| match item {
                 Item::Object(object) => objects.push(object),
                 Item::Problem(problem) => {
                     document_problems.push((problem.location.line, problem.message))
@@ -64,13 +69,7 @@ pub(super) fn read_manifest(text: &str) -> (Vec<Document>, Vec<LineMessage>) {
                 first_line: document.first_line,
                 text: document.text.clone(),
                 problems: document_problems,
-                // Only a document that holds objects is read again for its lines: one that failed
-                // to parse (a YAML bomb stopped by the parser's budget, say) is not read twice.
-                lines: if objects.is_empty() {
-                    FieldLines::new()
-                } else {
-                    yaml::lines::field_lines(&document.text).unwrap_or_default()
-                },
+                lines,
                 objects,
             }
         })
