@@ -242,6 +242,9 @@ function render(result, elapsed) {
     }
   }
   results.replaceChildren(...nodes);
+  // Screen readers hear the summary when it changes, not every re-rendered verdict.
+  const announcement = result.settingsError ? `Settings: ${result.settingsError.message}` : summary(result);
+  if ($('announce').textContent !== announcement) $('announce').textContent = announcement;
   manifest.setMarks(marks);
   settings.setMarks(settingsMarks);
 }
