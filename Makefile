@@ -215,4 +215,4 @@ bench: policy
 	tail -n 10 BENCHMARKS.md
 	@# The Criterion suite: the same per-request measures, with confidence intervals and the change
 	@# since the previous run (kept in target/criterion).
-	cargo bench --locked --profile module -p host-test --features bench --bench validate
+	cargo bench --locked --profile bench-suite -p host-test --features bench --bench validate

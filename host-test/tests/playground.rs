@@ -172,7 +172,7 @@ async fn settle(client: &Client) {
         .expect("the page paints");
 }
 
-/// Picks `value` in the select `id`, with the keyboard and mouse as a user would, and waits for
+/// Picks `value` in the select `id` through WebDriver (a click on its option), and waits for
 /// the evaluation.
 async fn select(client: &Client, id: &str, value: &str) {
     client

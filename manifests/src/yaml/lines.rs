@@ -1,7 +1,7 @@
 //! Where each value of a document is written: the line of every mapping key and sequence item, by
 //! its JSON pointer, so that a finding about `/spec/containers/0/securityContext` can be shown at
-//! its line in an editor. The document's value comes from the same pass, read as serde-saphyr reads
-//! it for [`super::parse`].
+//! its line in an editor. The document's value comes from the same pass: this is how
+//! [`super::parse`] reads what its quick reader leaves to serde-saphyr.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,6 +19,16 @@ pub type FieldLines = BTreeMap<String, u64>;
 /// One document read in one pass: what [`super::parse`] gives (`None` for an empty document), and
 /// the lines of every key and item.
 pub fn parse_with_lines(text: &str) -> Result<(Option<ParsedDocument>, FieldLines), YamlError> {
+    let mut lines = FieldLines::new();
+    let parsed = read(text, Some(&mut lines))?;
+    Ok((parsed, lines))
+}
+
+/// A document read by serde-saphyr, recording the line of every key and item in `lines` if given.
+pub(super) fn read(
+    text: &str,
+    lines: Option<&mut FieldLines>,
+) -> Result<Option<ParsedDocument>, YamlError> {
     let root: Spanned<Node> =
         serde_saphyr::from_str_with_options(text, options()).map_err(|error| {
             let location = error.location();
@@ -31,10 +41,12 @@ pub fn parse_with_lines(text: &str) -> Result<(Option<ParsedDocument>, FieldLine
                 },
             }
         })?;
-    let mut lines = FieldLines::new();
     let line = root.referenced.line();
-    lines.insert(String::new(), line);
-    record(&root.value, "", &mut lines);
+    if let Some(lines) = lines {
+        lines.insert(String::new(), line);
+        record(&root.value, "", lines);
+    }
+    // A `List`'s items, each at its line.
     let item_lines = match &root.value {
         Node::Mapping(entries) => entries
             .iter()
@@ -49,15 +61,14 @@ pub fn parse_with_lines(text: &str) -> Result<(Option<ParsedDocument>, FieldLine
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let parsed = match root.value.into_value() {
+    Ok(match root.value.into_value() {
         Value::Null => None,
         value => Some(ParsedDocument {
             line,
             value,
             item_lines,
         }),
-    };
-    Ok((parsed, lines))
+    })
 }
 
 /// The line of `pointer`, or of its nearest ancestor that is written (a default the policy reads
@@ -95,6 +106,40 @@ fn record(node: &Node, pointer: &str, lines: &mut FieldLines) {
 /// A JSON pointer's reference token (RFC 6901).
 pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
+}
+
+/// A visitor's scalar and null cases, each made a JSON value and handed to `$wrap` (defined before
+/// the submodules, which use it too).
+macro_rules! scalars_as {
+    ($output:ty, $wrap:expr) => {
+        fn visit_unit<E: serde::de::Error>(self) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::Null))
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::Null))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::Bool(value)))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::from(value)))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::from(value)))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::from(value)))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<$output, E> {
+            Ok($wrap(serde_json::Value::String(value.to_string())))
+        }
+    };
 }
 
 /// A document's nodes, with the line of each key and item.
@@ -166,7 +211,8 @@ struct Key(String);
 
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(KeyVisitor)
+        // As a string, so that a key like `n` or `yes` stays text, as serde_json reads keys.
+        deserializer.deserialize_string(KeyVisitor)
     }
 }
 

@@ -3,51 +3,12 @@
 //! Manifests in the plain block style tools write are read by a quicker reader of that subset
 //! ([`block`]), which leaves everything else to serde-saphyr.
 
-/// A visitor's scalar and null cases, each made a JSON value and handed to `$wrap` (defined before
-/// the submodules, which use it too).
-macro_rules! scalars_as {
-    ($output:ty, $wrap:expr) => {
-        fn visit_unit<E: serde::de::Error>(self) -> Result<$output, E> {
-            Ok($wrap(serde_json::Value::Null))
-        }
-
-        fn visit_none<E: serde::de::Error>(self) -> Result<$output, E> {
-            Ok($wrap(serde_json::Value::Null))
-        }
-
-        fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<$output, E> {
-            Ok($wrap(serde_json::Value::Bool(value)))
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<$output, E> {
-            Ok($wrap(serde_json::Value::from(value)))
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<$output, E> {
-            Ok($wrap(serde_json::Value::from(value)))
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<$output, E> {
-            Ok($wrap(serde_json::Value::from(value)))
-        }
-
-        fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<$output, E> {
-            Ok($wrap(serde_json::Value::String(value.to_string())))
-        }
-    };
-}
-
 mod block;
 pub mod lines;
 
-use std::fmt;
-
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use serde_saphyr::Spanned;
 
 /// A parsed document: its value, the 1-based line it starts on (its first key, for a mapping)
 /// and, for a mapping with an `items` list, the line each item starts on.
@@ -106,32 +67,7 @@ fn resolve_plain_scalar(text: &str) -> Option<Value> {
 
 /// Reads `text` with serde-saphyr only (the benchmark compares the two readers).
 pub fn parse_with_saphyr(text: &str) -> Result<Option<ParsedDocument>, YamlError> {
-    let parsed: Spanned<Document> =
-        serde_saphyr::from_str_with_options(text, options()).map_err(|error| {
-            let location = error.location();
-            let message = what_went_wrong(&error.to_string());
-            YamlError {
-                line: location.as_ref().map_or(0, |at| at.line()),
-                message: match location {
-                    Some(at) => format!("{message} (column {})", at.column()),
-                    None => message,
-                },
-            }
-        })?;
-    let line = parsed.referenced.line();
-    Ok(match parsed.value {
-        Document::Null => None,
-        Document::Mapping(value, item_lines) => Some(ParsedDocument {
-            line,
-            value: Value::Object(value),
-            item_lines,
-        }),
-        Document::Other(value) => Some(ParsedDocument {
-            line,
-            value,
-            item_lines: Vec::new(),
-        }),
-    })
+    lines::read(text, None)
 }
 
 /// What the parser says went wrong, without its `error: line L column C:` prefix (the line is the
@@ -144,96 +80,6 @@ pub(crate) fn what_went_wrong(message: &str) -> String {
         None => first,
     };
     first.to_string()
-}
-
-/// A document: a mapping (with the lines of its `items`), nothing, or any other value.
-enum Document {
-    Null,
-    Mapping(Map<String, Value>, Vec<u64>),
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for Document {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(DocumentVisitor)
-    }
-}
-
-struct DocumentVisitor;
-
-impl<'de> Visitor<'de> for DocumentVisitor {
-    type Value = Document;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a YAML document")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
-        let mut fields = Map::new();
-        let mut item_lines = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "items" {
-                let items = match map.next_value::<Items>()? {
-                    Items::Spanned(items) => {
-                        item_lines = items.iter().map(|item| item.referenced.line()).collect();
-                        Value::Array(items.into_iter().map(|item| item.value).collect())
-                    }
-                    Items::Other(value) => value,
-                };
-                fields.insert(key, items);
-            } else {
-                let value = map.next_value()?;
-                fields.insert(key, value);
-            }
-        }
-        Ok(Document::Mapping(fields, item_lines))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Document, A::Error> {
-        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Document::Other)
-    }
-
-    scalars_as!(Document, |value: Value| if value.is_null() {
-        Document::Null
-    } else {
-        Document::Other(value)
-    });
-}
-
-/// A mapping's `items`: a list, each with its line, or whatever else it is.
-enum Items {
-    Spanned(Vec<Spanned<Value>>),
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for Items {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ItemsVisitor)
-    }
-}
-
-struct ItemsVisitor;
-
-impl<'de> Visitor<'de> for ItemsVisitor {
-    type Value = Items;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any value")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<Value>>()? {
-            items.push(item);
-        }
-        Ok(Items::Spanned(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Items, A::Error> {
-        Value::deserialize(MapAccessDeserializer::new(map)).map(Items::Other)
-    }
-
-    scalars_as!(Items, Items::Other);
 }
 
 #[cfg(test)]
