@@ -23,6 +23,8 @@ pub struct ManifestObject {
     pub object: Value,
     /// The `# Source: chart/templates/x.yaml` comment `helm template` writes before each document.
     pub helm_source: Option<String>,
+    /// Where the object is in its document, as a JSON pointer: `""`, or a `List`'s `/items/N`.
+    pub pointer: String,
 }
 
 /// What a document could not be.
@@ -253,6 +255,7 @@ pub fn read_parsed_document(
             location,
             object: Value::Object(fields),
             helm_source,
+            pointer: String::new(),
         }));
         return;
     }
@@ -296,6 +299,7 @@ pub fn read_parsed_document(
             location,
             object: Value::Object(item),
             helm_source: helm_source.clone(),
+            pointer: format!("/items/{index}"),
         }));
     }
 }

@@ -220,12 +220,9 @@ fn evaluate_documents(
     }
     let mut objects = Vec::new();
     for (document_index, document) in documents.iter().enumerate() {
-        for (index, object) in document.objects.iter().enumerate() {
+        for object in &document.objects {
             let uid = format!("playground-{}", objects.len() + 1);
-            let prefix = document.object_pointer(index, object);
-            let mut result = evaluate_object(
-                object, document, &prefix, &settings, &cluster, &context, &uid,
-            );
+            let mut result = evaluate_object(object, document, &settings, &cluster, &context, &uid);
             result.document = document_index;
             objects.push(result);
         }

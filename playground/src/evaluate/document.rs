@@ -18,17 +18,6 @@ pub(super) struct Document {
 }
 
 impl Document {
-    /// The object's pointer within its document: the document itself, or a `List`'s item.
-    pub(super) fn object_pointer(&self, index: usize, object: &ManifestObject) -> String {
-        let item = format!("/items/{index}");
-        let item_line = self.lines.get(&item).map(|line| line + self.first_line - 1);
-        if item_line == Some(object.location.line) {
-            item
-        } else {
-            String::new()
-        }
-    }
-
     /// The input line of a pointer within the document.
     pub(super) fn line(&self, pointer: &str) -> Option<u64> {
         line_of(&self.lines, pointer).map(|line| line.max(1) + self.first_line - 1)
@@ -50,7 +39,7 @@ pub(super) fn read_manifest(text: &str) -> (Vec<Document>, Vec<LineMessage>) {
         },
     );
     let documents = raw
-        .iter()
+        .into_iter()
         .map(|document| {
             let mut objects = Vec::new();
             let mut document_problems = Vec::new();
@@ -59,7 +48,7 @@ pub(super) fn read_manifest(text: &str) -> (Vec<Document>, Vec<LineMessage>) {
                 Ok((parsed, lines)) => (Ok(parsed), lines),
                 Err(error) => (Err(error), FieldLines::new()),
             };
-            read_parsed_document("manifest", document, parsed, &mut |item| match item {
+            read_parsed_document("manifest", &document, parsed, &mut |item| match item {
                 Item::Object(object) => objects.push(object),
                 Item::Problem(problem) => {
                     document_problems.push((problem.location.line, problem.message))
@@ -67,7 +56,7 @@ pub(super) fn read_manifest(text: &str) -> (Vec<Document>, Vec<LineMessage>) {
             });
             Document {
                 first_line: document.first_line,
-                text: document.text.clone(),
+                text: document.text,
                 problems: document_problems,
                 lines,
                 objects,

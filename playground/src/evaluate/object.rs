@@ -20,7 +20,6 @@ use crate::cluster::ManifestCluster;
 pub(super) fn evaluate_object(
     manifest_object: &ManifestObject,
     document: &Document,
-    prefix: &str,
     page_settings: &PageSettings,
     cluster: &ManifestCluster,
     context: &RequestContext,
@@ -28,6 +27,7 @@ pub(super) fn evaluate_object(
 ) -> ObjectResult {
     let object = &manifest_object.object;
     let line = manifest_object.location.line;
+    let prefix = &manifest_object.pointer;
     // An AdmissionReview is evaluated as it is; an object as the API server would send it.
     let (display, request, object_prefix) = if object["kind"] == "AdmissionReview" {
         let request = object.get("request").cloned().unwrap_or(Value::Null);

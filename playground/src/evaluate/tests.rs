@@ -281,3 +281,23 @@ fn hostile_input_is_refused_not_crashed_on() {
     assert!(evaluation.objects.is_empty());
     assert_eq!(evaluation.problems.len(), 1, "{:?}", evaluation.problems);
 }
+
+#[test]
+fn a_list_item_after_one_that_is_no_object_points_into_its_own_item() {
+    let manifest = "\
+apiVersion: v1
+kind: List
+items:
+- just text
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p}
+  spec:
+    hostNetwork: true
+    containers: [{name: c, image: x}]
+";
+    let evaluation = evaluate(manifest, "", r#"{"level": "baseline"}"#);
+    let object = only_object(&evaluation);
+    assert_eq!(object.line, 5);
+    assert_eq!(object.findings[0].lines, [9]);
+}
