@@ -6,7 +6,8 @@ SHELL := /bin/bash
 
 WASM_TARGET := wasm32-wasip1
 MODULE_BUILD := target/$(WASM_TARGET)/module/restricted_pod_policy.wasm
-HOST_TEST := target/release/host-test
+# The harness builds with the dev profile, quick to build (Cargo.toml says why).
+HOST_TEST := target/debug/host-test
 CORPUS ?= ../shared/psa-testdata
 EXAMPLES := examples/admission-reviews
 
@@ -14,12 +15,12 @@ EXAMPLES := examples/admission-reviews
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	--enable-nontrapping-float-to-int
 
-.PHONY: binaryen fuzz all policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
-	registry-server artifacthub artifacthub-check bench playground browser-target wasm-bindgen-cli \
+.PHONY: binaryen fuzz all module builds policy harness run test fmt-check clippy unit-tests conformance wasm-target clean \
+	registry-server harness-tests artifacthub artifacthub-check bench playground browser-target wasm-bindgen-cli \
 	browser playground-serve
 .DELETE_ON_ERROR:
 
-all: policy harness
+all: policy
 
 wasm-target:
 	@rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add '$(WASM_TARGET)'
@@ -31,7 +32,8 @@ binaryen:
 	@command -v wasm-opt >/dev/null || (apt-get update -qq && apt-get install -y -qq binaryen) \
 		|| echo "binaryen could not be installed: the module will not be shrunk by wasm-opt"
 
-policy: wasm-target harness binaryen
+# policy.wasm alone: as cargo builds it, shrunk by wasm-opt when binaryen is there.
+module: wasm-target binaryen
 	cargo build --locked --profile module --target $(WASM_TARGET) -p restricted-pod-policy
 	cp $(MODULE_BUILD) policy.wasm
 	@echo "policy.wasm: $$(stat -c %s policy.wasm) bytes from cargo"
@@ -41,15 +43,25 @@ policy: wasm-target harness binaryen
 	else \
 		echo "wasm-opt not found (apt-get install binaryen): policy.wasm left as cargo built it"; \
 	fi
+
+harness:
+	cargo build --locked -p host-test
+
+# The module and the harness build side by side: the module's link-time optimisation runs on one
+# core while the harness's crates fill the other, and the two builds lock different folders of
+# target/. A failure in either fails this.
+builds:
+	$(MAKE) --no-print-directory module & module=$$!; \
+	harness=0; $(MAKE) --no-print-directory harness || harness=$$?; \
+	wait $$module && exit $$harness
+
+policy: builds
 	$(HOST_TEST) annotate --metadata metadata.yml --usage README.md policy.wasm -o annotated-policy.wasm
 	@echo "annotated-policy.wasm: $$(stat -c %s annotated-policy.wasm) bytes"
 
-harness:
-	cargo build --locked --release -p host-test
-
 # The annotated module, granted what its metadata asks for (as kwctl run --allow-context-aware), in
 # the cluster examples/cluster/namespaces.yaml describes.
-run: policy harness
+run: policy
 	$(HOST_TEST) run --format summary --policy annotated-policy.wasm --allow-context-aware \
 		--cluster-state examples/cluster/namespaces.yaml --request $(EXAMPLES)
 
@@ -63,9 +75,10 @@ WASM_BINDGEN_VERSION := 0.2.130
 browser-target:
 	@rustup target list --installed | grep -qx '$(BROWSER_TARGET)' || rustup target add '$(BROWSER_TARGET)'
 
+# A debug build: far quicker to build, and it still handles the page's wasm in about a second.
 wasm-bindgen-cli:
 	@wasm-bindgen --version 2>/dev/null | grep -qx 'wasm-bindgen $(WASM_BINDGEN_VERSION)' \
-		|| cargo install --version '=$(WASM_BINDGEN_VERSION)' wasm-bindgen-cli
+		|| cargo install --debug --version '=$(WASM_BINDGEN_VERSION)' wasm-bindgen-cli
 
 # No wasm-opt here: Debian's binaryen 108 breaks wasm-bindgen's externref table (the page fails
 # with "WebAssembly.Table.set(): Argument 1 is invalid"); it only stripped the name section, which
@@ -105,15 +118,19 @@ registry-server:
 	@command -v docker-registry >/dev/null || (apt-get update && apt-get install -y docker-registry)
 
 # Unit tests, native conformance, the end-to-end fixtures through the built module, and push/pull
-# through a real registry. The harness's tests build with the release profile, so they reuse most
-# of what `make run` built instead of building a debug wasmtime (the test-only dependencies still
-# change some shared crates' features); the rules crate's tests stay in the dev profile, where its
-# debug assertions run. The harness's tests include the playground in headless chromium.
-unit-tests: policy registry-server playground browser
+# through a real registry. The harness's tests include the playground in headless chromium.
+unit-tests: policy harness-tests registry-server playground browser
 	cargo test --locked --workspace --exclude host-test
-	cargo test --locked --release -p host-test
+	cargo test --locked -p host-test
 
-conformance: policy harness
+# Builds the harness's tests on what `make harness` built, and fails when that compiles any of its
+# dependencies again (host-test/Cargo.toml says why it would).
+harness-tests: harness
+	cargo build --locked -p host-test --message-format=json > target/harness-build.json
+	cargo test --locked -p host-test --no-run --message-format=json-render-diagnostics \
+		| tools/rebuilt-dependencies.py target/harness-build.json
+
+conformance: policy
 	$(HOST_TEST) conformance --policy policy.wasm --corpus $(CORPUS)
 
 ARTIFACTHUB := $(HOST_TEST) scaffold artifacthub --metadata metadata.yml --questions questions-ui.yml \
@@ -162,7 +179,7 @@ CHECK_CORPUS := target/check-corpus
 # The native side of the comparison is built with the module's profile, so both sides are optimised alike.
 BENCH_HOST_TEST := target/module/host-test
 # `host-test run` as policy-server runs the policy: granted its namespace lookups, answered from a file.
-BENCH_RUN := $(HOST_TEST) run --policy annotated-policy.wasm --allow-context-aware --cluster-state benches/cluster/namespaces.yaml
+BENCH_RUN := $(BENCH_HOST_TEST) run --policy annotated-policy.wasm --allow-context-aware --cluster-state benches/cluster/namespaces.yaml
 
 bench: policy
 	cargo build --locked --profile module -p host-test --features bench
@@ -196,10 +213,10 @@ bench: policy
 	$(BENCH_HOST_TEST) bench-corpus --objects $(CHECK_OBJECTS) -o $(CHECK_CORPUS) | tee $(CHECK_CORPUS).out
 	@export XDG_CACHE_HOME=$$PWD/$(BENCH_CACHE); \
 	ms() { local s=$$(date +%s%N); "$$@" >/dev/null 2>/tmp/host-test-bench.err; echo $$(( ($$(date +%s%N) - s) / 1000000 )); }; \
-	$(HOST_TEST) check --policy policy.wasm test_data/manifests/helm/redis.yaml >/dev/null 2>&1; \
-	startup=(); for i in 1 2 3 4 5; do startup+=($$(ms $(HOST_TEST) check --policy policy.wasm test_data/manifests/helm/redis.yaml)); done; \
+	$(BENCH_HOST_TEST) check --policy policy.wasm test_data/manifests/helm/redis.yaml >/dev/null 2>&1; \
+	startup=(); for i in 1 2 3 4 5; do startup+=($$(ms $(BENCH_HOST_TEST) check --policy policy.wasm test_data/manifests/helm/redis.yaml)); done; \
 	startup_median=$$(printf '%s\n' "$${startup[@]}" | sort -n | sed -n 3p); \
-	runs=(); for i in 1 2 3; do runs+=($$(ms $(HOST_TEST) check --policy policy.wasm --format json $(CHECK_CORPUS)/manifests.yaml)); done; \
+	runs=(); for i in 1 2 3; do runs+=($$(ms $(BENCH_HOST_TEST) check --policy policy.wasm --format json $(CHECK_CORPUS)/manifests.yaml)); done; \
 	check_ms=$$(printf '%s\n' "$${runs[@]}" | sort -n | sed -n 2p); \
 	peak=$$(grep -o 'peak memory [0-9]* MiB' /tmp/host-test-bench.err || echo 'peak memory unknown'); \
 	run_ms=$$(ms $(BENCH_RUN) --request $(CHECK_CORPUS)/reviews); \

@@ -5,9 +5,9 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{real_policy_path, workspace_file};
+use common::{real_policy_module, workspace_file};
+use host_test::PolicyEvaluator;
 use host_test::ship::metadata::Metadata;
-use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 use serde_json::Value;
 
 fn workspace_metadata() -> Metadata {
@@ -97,9 +97,7 @@ fn the_examples_install_the_released_module_with_its_rules() {
 
 #[test]
 fn the_example_settings_are_valid_for_the_real_policy() {
-    let runtime = WapcRuntime::new().unwrap();
-    let module =
-        WapcModule::from_file(&runtime, &real_policy_path(), Duration::from_secs(2)).unwrap();
+    let module = real_policy_module(Duration::from_secs(2));
     for (path, manifest) in example_manifests() {
         let settings = manifest["spec"]["settings"].clone();
         if let Err(error) = PolicyEvaluator::new(module.clone(), settings) {

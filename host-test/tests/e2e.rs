@@ -12,12 +12,12 @@ use std::time::Duration;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{real_annotated_policy_path, real_policy_path};
+use common::{real_annotated_policy_path, real_policy_module};
+use host_test::PolicyEvaluator;
 use host_test::run::host_capabilities::{
     ClusterState, ContextAwareResource, HostCapabilities, Source,
 };
 use host_test::run::input::read_admission_request;
-use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -132,12 +132,10 @@ fn granted() -> BTreeSet<ContextAwareResource> {
 
 #[test]
 fn every_case_gets_its_expected_outcome() {
-    let runtime = WapcRuntime::new().unwrap();
     let state = ClusterState::from_file(&cluster_state()).unwrap();
     let capabilities = HostCapabilities::new(granted(), Source::ClusterState(state));
-    let module = WapcModule::from_file(&runtime, &real_policy_path(), Duration::from_secs(2))
-        .unwrap()
-        .with_host_capabilities(Arc::new(capabilities));
+    let module =
+        real_policy_module(Duration::from_secs(2)).with_host_capabilities(Arc::new(capabilities));
     let cases = cases();
     let mut failures = Vec::new();
     let mut evaluated = 0;

@@ -5,9 +5,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::real_policy_path;
+use common::real_policy_module;
+use host_test::WapcModule;
 use host_test::run::host_capabilities::{ClusterState, HostCapabilities, Source};
-use host_test::{WapcModule, WapcRuntime};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -16,13 +16,10 @@ const DEADLINE: Duration = Duration::from_secs(2);
 /// The module with every namespace answered, unlabelled: hostile requests go the whole way,
 /// namespace lookup included.
 fn module() -> WapcModule {
-    let runtime = WapcRuntime::new().unwrap();
     let unlabelled = ClusterState::default().assume_unknown_namespaces_exist();
-    WapcModule::from_file(&runtime, &real_policy_path(), DEADLINE)
-        .unwrap()
-        .with_host_capabilities(Arc::new(HostCapabilities::granting_all(
-            Source::ClusterState(unlabelled),
-        )))
+    real_policy_module(DEADLINE).with_host_capabilities(Arc::new(HostCapabilities::granting_all(
+        Source::ClusterState(unlabelled),
+    )))
 }
 
 /// Sends a raw `validate` payload and returns the guest's ValidationResponse.

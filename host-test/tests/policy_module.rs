@@ -4,14 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{psa_corpus, real_policy_path};
+use common::{psa_corpus, real_policy_module};
 use host_test::conformance::{apply_api_server_defaults, enforce_settings, pod_create_request};
 use host_test::run::input::read_document;
-use host_test::{PolicyEvaluator, WapcModule, WapcRuntime};
+use host_test::{PolicyEvaluator, WapcModule};
 
 fn real_module() -> WapcModule {
-    let runtime = WapcRuntime::new().unwrap();
-    WapcModule::from_file(&runtime, &real_policy_path(), Duration::from_secs(2)).unwrap()
+    real_policy_module(Duration::from_secs(2))
 }
 
 #[test]

@@ -174,10 +174,7 @@ fn a_memory_hog_is_stopped_at_the_limit() {
 
 #[test]
 fn the_real_policy_fits_in_a_small_limit() {
-    let runtime = host_test::WapcRuntime::new().unwrap();
-    let module = host_test::WapcModule::from_file(&runtime, &common::real_policy_path(), TIMEOUT)
-        .unwrap()
-        .with_max_memory(16 << 20);
+    let module = common::real_policy_module(TIMEOUT).with_max_memory(16 << 20);
     assert_eq!(module.call("protocol_version", b"").unwrap(), br#""v1""#);
 }
 
@@ -362,9 +359,7 @@ fn a_warm_instance_gets_the_deadline_on_every_call_and_stops_after_a_timeout() {
 
 #[test]
 fn a_warm_real_policy_answers_repeatedly() {
-    let runtime = host_test::WapcRuntime::new().unwrap();
-    let module =
-        host_test::WapcModule::from_file(&runtime, &common::real_policy_path(), TIMEOUT).unwrap();
+    let module = common::real_policy_module(TIMEOUT);
     let mut warm = module.instantiate_warm().unwrap();
     for _ in 0..3 {
         assert_eq!(warm.call("protocol_version", b"").unwrap(), br#""v1""#);

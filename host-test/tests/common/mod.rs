@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use host_test::run::module_cache::ModuleCache;
 use host_test::{WapcModule, WapcRuntime};
 use serde_json::Value;
 
@@ -148,6 +149,16 @@ fn built_by_make(name: &str) -> PathBuf {
 /// The real policy module at the workspace root.
 pub fn real_policy_path() -> PathBuf {
     built_by_make("policy.wasm")
+}
+
+/// The real policy module, loaded through the compiled-module cache the harness's commands use:
+/// the tests' debug Cranelift then compiles it once for the whole run, not once per test.
+pub fn real_policy_module(timeout: Duration) -> WapcModule {
+    let wasm = std::fs::read(real_policy_path()).expect("policy.wasm is readable");
+    let cache = ModuleCache::user_default();
+    WapcModule::load(&WapcRuntime::new().unwrap(), &wasm, timeout, cache.as_ref())
+        .expect("the real policy loads")
+        .0
 }
 
 /// The Pod Security Admission fixture corpus shared beside the workspace.
