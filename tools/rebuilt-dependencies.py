@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Fails when a cargo build compiled again a dependency that an earlier build had built.
+"""Fails when a cargo build uses a second build of a dependency that an earlier build had built.
 
 Usage: rebuilt-dependencies.py EARLIER.json < cargo's messages
 
 EARLIER.json holds an earlier build's `--message-format=json` messages; standard input holds
 the later build's `--message-format=json-render-diagnostics` ones, which are passed on minus the
-JSON. `make test` builds the harness's tests right after the harness: a dependency compiled again
-there means a test-only dependency turned on a feature that host-test/Cargo.toml does not name,
+JSON. A dependency of the later build whose files (named with cargo's hash of its features,
+profile and dependencies) are not the earlier build's is a second build of it, whether or not
+cargo had it cached. `make test` builds the harness's tests right after the harness: a second
+build there means a test-only dependency changed something host-test/Cargo.toml does not name,
 and every clean `make test` pays for a second wasmtime.
 """
 
@@ -27,8 +29,12 @@ def dependency(message):
     return None if package.startswith("path+file://") else package.rsplit("#", 1)[-1]
 
 
+built_packages, built_files = set(), set()
 with open(sys.argv[1], encoding="utf-8") as earlier:
-    built = {dependency(message) for message in artifacts(earlier)} - {None}
+    for message in artifacts(earlier):
+        if dependency(message):
+            built_packages.add(dependency(message))
+            built_files.update(message["filenames"])
 
 rebuilt = set()
 for line in sys.stdin:
@@ -36,15 +42,16 @@ for line in sys.stdin:
         sys.stdout.write(line)
         continue
     for message in artifacts([line]):
-        if not message["fresh"] and dependency(message) in built:
-            rebuilt.add(dependency(message))
+        package = dependency(message)
+        if package in built_packages and not built_files.intersection(message["filenames"]):
+            rebuilt.add(package)
 
 if rebuilt:
     print(
-        "error: the tests' build compiled these dependencies again: "
+        "error: the tests' build needs a second build of these dependencies: "
         + ", ".join(sorted(rebuilt))
-        + "\nName the features the test-only dependencies turn on in host-test/Cargo.toml "
-        "(`cargo tree -e features -i CRATE` shows who turns them on).",
+        + "\nName what the test-only dependencies change in host-test/Cargo.toml "
+        "(`cargo tree -e features -i CRATE` shows who turns a feature on).",
         file=sys.stderr,
     )
     sys.exit(1)
