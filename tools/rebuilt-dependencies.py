@@ -16,12 +16,12 @@ import json
 import sys
 
 
-def artifacts(lines):
-    for line in lines:
-        if line.startswith("{"):
-            message = json.loads(line)
-            if message.get("reason") == "compiler-artifact":
-                yield message
+def artifact(line):
+    """The compiler-artifact message on this line of cargo's output, if it is one."""
+    if not line.startswith("{"):
+        return None
+    message = json.loads(line)
+    return message if message.get("reason") == "compiler-artifact" else None
 
 
 def dependency(message):
@@ -31,7 +31,7 @@ def dependency(message):
 
 built_packages, built_files = set(), set()
 with open(sys.argv[1], encoding="utf-8") as earlier:
-    for message in artifacts(earlier):
+    for message in filter(None, map(artifact, earlier)):
         if dependency(message):
             built_packages.add(dependency(message))
             built_files.update(message["filenames"])
@@ -40,11 +40,9 @@ rebuilt = set()
 for line in sys.stdin:
     if not line.startswith("{"):
         sys.stdout.write(line)
-        continue
-    for message in artifacts([line]):
-        package = dependency(message)
-        if package in built_packages and not built_files.intersection(message["filenames"]):
-            rebuilt.add(package)
+    elif (message := artifact(line)) and dependency(message) in built_packages:
+        if not built_files.intersection(message["filenames"]):
+            rebuilt.add(dependency(message))
 
 if rebuilt:
     print(

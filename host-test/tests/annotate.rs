@@ -260,3 +260,51 @@ fn the_real_policy_annotates_with_the_workspace_metadata() {
             .rules
     );
 }
+
+#[test]
+fn annotate_compiles_through_the_cache_run_uses_and_no_cache_bypasses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_home = dir.path().join("cache-home");
+    let cache_dir = cache_home.join("restricted-pod-policy/host-test");
+    std::fs::write(dir.path().join("metadata.yml"), METADATA).unwrap();
+    let annotate_with = |policy: &str, extra: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
+            .env("XDG_CACHE_HOME", &cache_home)
+            .args(["annotate", "--metadata"])
+            .arg(dir.path().join("metadata.yml"))
+            .args([policy, "-o"])
+            .arg(dir.path().join("annotated.wasm"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let entries = || std::fs::read_dir(&cache_dir).map_or(0, |listing| listing.count());
+
+    annotate_with(
+        &policy_answering(dir.path(), "bypassed.wasm", r#""v1""#),
+        &["--no-cache"],
+    );
+    assert_eq!(entries(), 0, "--no-cache stores nothing");
+
+    // `run` finds the module annotate compiled.
+    let policy = policy_answering(dir.path(), "cached.wasm", r#""v1""#);
+    annotate_with(&policy, &[]);
+    assert_eq!(entries(), 1);
+    std::fs::write(
+        dir.path().join("request.json"),
+        common::admission_request_json("one"),
+    )
+    .unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .env("XDG_CACHE_HOME", &cache_home)
+        .args(["run", "--policy", &policy, "--request"])
+        .arg(dir.path().join("request.json"))
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&run).contains("loaded from the compiled-module cache"),
+        "{}",
+        stderr(&run)
+    );
+}

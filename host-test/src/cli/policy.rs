@@ -53,9 +53,27 @@ pub struct ModuleArgs {
     /// Memory one instance of the module may use, in MiB; unlimited when unset, as in policy-server.
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory: Option<u32>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// Whether a command that compiles a module goes through the compiled-module cache.
+#[derive(Args)]
+pub struct CacheArgs {
     /// Compile the module even when the compiled-module cache holds it, and store nothing.
     #[arg(long, visible_alias = "disable-wasmtime-cache")]
     pub no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The user's cache, unless `--no-cache` (or no cache folder) leaves the module to be compiled.
+    pub fn cache(&self) -> Option<ModuleCache> {
+        if self.no_cache {
+            None
+        } else {
+            ModuleCache::user_default()
+        }
+    }
 }
 
 #[derive(Args)]
@@ -221,13 +239,9 @@ pub fn load_policy(location: &str, args: &ModuleArgs) -> anyhow::Result<LoadedPo
     let runtime = WapcRuntime::new()?;
     let started = Instant::now();
     let timeout = Duration::from_secs_f64(args.timeout);
-    let cache = if args.no_cache {
-        None
-    } else {
-        ModuleCache::user_default()
-    };
     let (mut module, outcome) =
-        WapcModule::load(&runtime, &wasm, timeout, cache.as_ref()).with_context(context)?;
+        WapcModule::load(&runtime, &wasm, timeout, args.cache.cache().as_ref())
+            .with_context(context)?;
     if let Some(mib) = args.max_memory {
         module = module.with_max_memory(usize::try_from(mib)? << 20);
     }

@@ -200,7 +200,7 @@ mod tests {
             args.settings.settings_path,
             Some(PathBuf::from("settings.yaml"))
         );
-        assert!(args.module.no_cache);
+        assert!(args.module.cache.no_cache);
     }
 
     #[test]

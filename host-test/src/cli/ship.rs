@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 
-use super::policy::RegistryArgs;
-use crate::run::module_cache::ModuleCache;
+use super::policy::{CacheArgs, RegistryArgs};
 use crate::run::wapc_host::DEFAULT_TIMEOUT;
 use crate::ship::annotate::annotate;
 use crate::ship::artifacthub::ArtifactHubPkg;
@@ -30,9 +29,8 @@ pub struct AnnotateArgs {
     /// The module to annotate.
     #[arg(value_name = "MODULE.wasm")]
     pub module: PathBuf,
-    /// Compile the module even when the compiled-module cache holds it, and store nothing.
-    #[arg(long, visible_alias = "disable-wasmtime-cache")]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 #[derive(Subcommand)]
@@ -98,14 +96,13 @@ pub fn annotate_module(args: &AnnotateArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read the policy module {}", args.module.display()))?;
     // Compiled to be asked its protocol version, through the cache `run` and `conformance` use:
     // running the module after annotating it does not compile it again.
-    let cache = if args.no_cache {
-        None
-    } else {
-        ModuleCache::user_default()
-    };
-    let (module, _) =
-        WapcModule::load(&WapcRuntime::new()?, &wasm, DEFAULT_TIMEOUT, cache.as_ref())
-            .with_context(|| format!("cannot load the policy module {}", args.module.display()))?;
+    let (module, _) = WapcModule::load(
+        &WapcRuntime::new()?,
+        &wasm,
+        DEFAULT_TIMEOUT,
+        args.cache.cache().as_ref(),
+    )
+    .with_context(|| format!("cannot load the policy module {}", args.module.display()))?;
     let annotated = annotate(&module, &wasm, metadata, usage)
         .with_context(|| format!("cannot annotate {}", args.module.display()))?;
     std::fs::write(&args.output, &annotated)
