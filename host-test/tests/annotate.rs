@@ -287,24 +287,31 @@ fn annotate_compiles_through_the_cache_run_uses_and_no_cache_bypasses_it() {
     );
     assert_eq!(entries(), 0, "--no-cache stores nothing");
 
-    // `run` finds the module annotate compiled.
+    // `run` finds the module annotate compiled, whether given the input or the annotated module.
     let policy = policy_answering(dir.path(), "cached.wasm", r#""v1""#);
     annotate_with(&policy, &[]);
-    assert_eq!(entries(), 1);
+    assert_eq!(entries(), 2, "the input's entry and the annotated module's");
     std::fs::write(
         dir.path().join("request.json"),
         common::admission_request_json("one"),
     )
     .unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
-        .env("XDG_CACHE_HOME", &cache_home)
-        .args(["run", "--policy", &policy, "--request"])
-        .arg(dir.path().join("request.json"))
-        .output()
-        .unwrap();
-    assert!(
-        stderr(&run).contains("loaded from the compiled-module cache"),
-        "{}",
-        stderr(&run)
-    );
+    for module in [policy.into(), dir.path().join("annotated.wasm")] {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
+            .env("XDG_CACHE_HOME", &cache_home)
+            .arg("run")
+            .arg("--policy")
+            .arg(&module)
+            .arg("--request")
+            .arg(dir.path().join("request.json"))
+            .output()
+            .unwrap();
+        assert!(
+            stderr(&run).contains("loaded from the compiled-module cache"),
+            "{}: {}",
+            module.display(),
+            stderr(&run)
+        );
+    }
+    assert_eq!(entries(), 2);
 }

@@ -11,7 +11,7 @@ use super::policy::{CacheArgs, RegistryArgs};
 use crate::run::wapc_host::DEFAULT_TIMEOUT;
 use crate::ship::annotate::annotate;
 use crate::ship::artifacthub::ArtifactHubPkg;
-use crate::ship::metadata::Metadata;
+use crate::ship::metadata::{METADATA_SECTION, Metadata};
 use crate::ship::registry::StoredPolicy;
 use crate::{WapcModule, WapcRuntime};
 
@@ -94,19 +94,22 @@ pub fn annotate_module(args: &AnnotateArgs) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let wasm = std::fs::read(&args.module)
         .with_context(|| format!("cannot read the policy module {}", args.module.display()))?;
-    // Compiled to be asked its protocol version, through the cache `run` and `conformance` use:
-    // running the module after annotating it does not compile it again.
-    let (module, _) = WapcModule::load(
-        &WapcRuntime::new()?,
-        &wasm,
-        DEFAULT_TIMEOUT,
-        args.cache.cache().as_ref(),
-    )
-    .with_context(|| format!("cannot load the policy module {}", args.module.display()))?;
+    // Compiled to be asked its protocol version, through the cache `run` and `conformance` use.
+    let runtime = WapcRuntime::new()?;
+    let cache = args.cache.cache();
+    let (module, _) = WapcModule::load(&runtime, &wasm, DEFAULT_TIMEOUT, cache.as_ref())
+        .with_context(|| format!("cannot load the policy module {}", args.module.display()))?;
     let annotated = annotate(&module, &wasm, metadata, usage)
         .with_context(|| format!("cannot annotate {}", args.module.display()))?;
     std::fs::write(&args.output, &annotated)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
+    // The annotated module compiles to what its input did (the metadata section is appended and
+    // wasmtime does not read it), so running either one after annotating compiles nothing.
+    if let Some(cache) = &cache
+        && let Err(error) = cache.share_entry(runtime.engine(), &wasm, &annotated, METADATA_SECTION)
+    {
+        tracing::warn!("cannot cache the annotated module: {error:#}");
+    }
     tracing::info!(
         "wrote {} ({} bytes)",
         args.output.display(),

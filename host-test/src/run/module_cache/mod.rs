@@ -125,11 +125,47 @@ impl ModuleCache {
         Ok((module, outcome))
     }
 
+    /// Makes the entry of `wasm` serve `extended` too, when `extended` is `wasm` with custom sections
+    /// named `appended_section` added after it and the cache holds `wasm`. The caller vouches that
+    /// wasmtime's compilation ignores that section; as it comes after the code, it moves no offset the
+    /// compiled module records, so both bytes compile to the same module. `annotate` uses this, so
+    /// `run` of the module it wrote loads what it compiled. Says whether it shared the entry.
+    pub fn share_entry(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        extended: &[u8],
+        appended_section: &str,
+    ) -> anyhow::Result<bool> {
+        if !only_sections_appended(wasm, extended, appended_section)? {
+            return Ok(false);
+        }
+        trust::check_folder(&self.dir)?;
+        let entry = match read_entry(&self.entry_path(engine, wasm)) {
+            Ok(entry) => entry,
+            Err(error)
+                if error
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|error| error.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                return Ok(false);
+            }
+            Err(error) => return Err(error),
+        };
+        let serialized = checked_serialized(&entry)?;
+        self.write_entry(&self.entry_path(engine, extended), serialized)?;
+        Ok(true)
+    }
+
     fn store(&self, path: &Path, module: &Module) -> anyhow::Result<()> {
         let serialized = module
             .serialize()
             .map_err(anyhow::Error::from)
             .context("cannot serialize the module")?;
+        self.write_entry(path, &serialized)
+    }
+
+    fn write_entry(&self, path: &Path, serialized: &[u8]) -> anyhow::Result<()> {
         create_private_folder(&self.dir)
             .with_context(|| format!("cannot create {}", self.dir.display()))?;
         // A folder that existed was checked by `load`; one made just now is checked as well, in
@@ -144,8 +180,8 @@ impl ModuleCache {
         let written = (|| {
             let mut file = create_private_file(&temporary)?;
             file.write_all(MAGIC)?;
-            file.write_all(&Sha256::digest(&serialized))?;
-            file.write_all(&serialized)?;
+            file.write_all(&Sha256::digest(serialized))?;
+            file.write_all(serialized)?;
             file.sync_all()?;
             std::fs::rename(&temporary, path)
         })();
@@ -206,8 +242,27 @@ fn entry_name(engine: &Engine, wasm: &[u8]) -> String {
     )
 }
 
-/// Checks the magic and the digest, then hands the bytes to wasmtime.
-fn deserialize_entry(engine: &Engine, entry: &[u8]) -> anyhow::Result<Module> {
+/// Whether `extended` is `wasm` followed by custom sections named `section` only.
+fn only_sections_appended(wasm: &[u8], extended: &[u8], section: &str) -> anyhow::Result<bool> {
+    if extended.len() <= wasm.len() || !extended.starts_with(wasm) {
+        return Ok(false);
+    }
+    for payload in wasmparser::Parser::new(0).parse_all(extended) {
+        let payload = payload.context("the extended module is not valid WebAssembly")?;
+        let Some((_, range)) = payload.as_section() else {
+            continue;
+        };
+        let appended = range.start >= wasm.len();
+        let named = matches!(&payload, wasmparser::Payload::CustomSection(custom) if custom.name() == section);
+        if appended && !named {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The serialized module in an entry, once its magic and digest are checked.
+fn checked_serialized(entry: &[u8]) -> anyhow::Result<&[u8]> {
     let rest = entry
         .strip_prefix(MAGIC)
         .context("not a host-test cache entry")?;
@@ -217,6 +272,12 @@ fn deserialize_entry(engine: &Engine, entry: &[u8]) -> anyhow::Result<Module> {
         Sha256::digest(serialized).as_slice() == digest,
         "the entry's digest does not match its content"
     );
+    Ok(serialized)
+}
+
+/// Checks the magic and the digest, then hands the bytes to wasmtime.
+fn deserialize_entry(engine: &Engine, entry: &[u8]) -> anyhow::Result<Module> {
+    let serialized = checked_serialized(entry)?;
     // SAFETY: `Module::deserialize` runs the native code in its input, so the input must be what
     // `Module::serialize` wrote for this engine. What is trusted for that: the current user and
     // root, the only ones who can have written this entry (`load` refuses a cache folder anyone else
@@ -276,5 +337,66 @@ mod tests {
         assert_eq!(a, entry_name(&engine, b"a"));
         assert!(a.contains("wasmtime48.0.8"), "{a}");
         assert!(a.starts_with(&hex(&Sha256::digest(b"a"))), "{a}");
+    }
+
+    fn with_custom_section(wasm: &[u8], name: &str) -> Vec<u8> {
+        use wasm_encoder::Section as _;
+        let mut extended = wasm.to_vec();
+        wasm_encoder::CustomSection {
+            name: name.into(),
+            data: b"data".into(),
+        }
+        .append_to(&mut extended);
+        extended
+    }
+
+    #[test]
+    fn an_entry_is_shared_only_with_its_module_plus_the_named_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::new(dir.path().join("cache"));
+        let engine = Engine::default();
+        let wasm =
+            wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1))").unwrap();
+        let annotated = with_custom_section(&wasm, "io.kubewarden.metadata");
+
+        // Nothing cached yet: nothing to share.
+        assert!(
+            !cache
+                .share_entry(&engine, &wasm, &annotated, "io.kubewarden.metadata")
+                .unwrap()
+        );
+        assert_eq!(cache.load(&engine, &wasm).unwrap().1, CacheOutcome::Miss);
+
+        // Another section appended, a section in front, or other code: not shared.
+        let named_otherwise = with_custom_section(&wasm, "name");
+        let other =
+            wat::parse_str("(module (func (export \"f\") (result i32) i32.const 2))").unwrap();
+        let mut in_front = with_custom_section(
+            &wat::parse_str("(module)").unwrap(),
+            "io.kubewarden.metadata",
+        );
+        in_front.extend_from_slice(&wasm[8..]);
+        for not_alike in [
+            &named_otherwise,
+            &with_custom_section(&other, "io.kubewarden.metadata"),
+            &in_front,
+            &wasm,
+        ] {
+            assert!(
+                !cache
+                    .share_entry(&engine, &wasm, not_alike, "io.kubewarden.metadata")
+                    .unwrap()
+            );
+        }
+        assert!(!cache.entry_path(&engine, &named_otherwise).exists());
+
+        assert!(
+            cache
+                .share_entry(&engine, &wasm, &annotated, "io.kubewarden.metadata")
+                .unwrap()
+        );
+        let (module, outcome) = cache.load(&engine, &annotated).unwrap();
+        assert_eq!(outcome, CacheOutcome::Hit);
+        assert!(module.get_export("f").is_some());
     }
 }

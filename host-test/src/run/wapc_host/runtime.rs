@@ -31,6 +31,11 @@ impl WapcRuntime {
             _ticker: Arc::new(ticker),
         })
     }
+
+    /// The engine modules are compiled with, as the compiled-module cache keys them.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
 }
 
 /// Increments the engine's epoch every [`EPOCH_TICK`] until dropped.

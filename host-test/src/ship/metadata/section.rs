@@ -152,4 +152,34 @@ mod tests {
         let wasm = empty_module_with_custom_section(METADATA_SECTION, data);
         assert!(read_embedded_metadata(&wasm).unwrap().is_some());
     }
+
+    /// `annotate` lets the annotated module use its input's cache entry: this proves the two compile
+    /// to the same bytes, names, traps and data included, with the engine the harness runs.
+    #[test]
+    fn wasmtime_compiles_a_module_and_its_annotated_copy_alike() {
+        let wasm = wat::parse_str(
+            r#"(module
+                 (memory (export "memory") 1)
+                 (data (i32.const 8) "policy")
+                 (func $guest_call (export "__guest_call") (param i32 i32) (result i32)
+                   local.get 0
+                   if unreachable end
+                   i32.const 1)
+                 (func $helper (result i32) i32.const 42))"#,
+        )
+        .unwrap();
+        let metadata = parse(json!({"rules": [pod_rule()], "mutating": false,
+                                    "protocolVersion": "v1"}))
+        .unwrap();
+        let annotated = with_metadata_section(&wasm, &metadata).unwrap();
+        assert!(annotated.starts_with(&wasm) && annotated.len() > wasm.len());
+        let runtime = crate::WapcRuntime::new().unwrap();
+        let compiled = |bytes: &[u8]| {
+            wasmtime::Module::new(runtime.engine(), bytes)
+                .unwrap()
+                .serialize()
+                .unwrap()
+        };
+        assert!(compiled(&wasm) == compiled(&annotated));
+    }
 }
