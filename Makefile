@@ -124,7 +124,7 @@ unit-tests: policy harness-tests registry-server playground browser
 	cargo test --locked -p host-test
 
 # Builds the harness's tests on what `make harness` built, and fails when that compiles any of its
-# dependencies again (host-test/Cargo.toml says why it would).
+# dependencies again, or when the harness's build compiled one twice (Cargo.toml says why it would).
 harness-tests: harness
 	cargo build --locked -p host-test --message-format=json > target/harness-build.json
 	cargo test --locked -p host-test --no-run --message-format=json-render-diagnostics \
