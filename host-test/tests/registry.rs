@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -99,7 +100,9 @@ impl Drop for LocalRegistry {
     }
 }
 
-/// Runs host-test, killing it if it outlives [`COMMAND_DEADLINE`].
+/// Runs host-test, killing it if it outlives [`COMMAND_DEADLINE`]. Its output is read while it runs:
+/// a child blocked on a full pipe (`--show-metadata` writes the README, embedded in the module, as
+/// one line of more than 64 KiB) would otherwise never exit.
 fn host_test(args: &[&str]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_host-test"))
         .args(args)
@@ -108,19 +111,38 @@ fn host_test(args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("host-test runs");
+    let stdout = read_to_end_in_background(child.stdout.take().unwrap());
+    let stderr = read_to_end_in_background(child.stderr.take().unwrap());
     let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if started.elapsed() > COMMAND_DEADLINE {
             let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
+            let _ = child.wait();
             panic!(
                 "host-test {args:?} took longer than {COMMAND_DEADLINE:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
+                String::from_utf8_lossy(&stderr.join().unwrap())
             );
         }
         std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
-    child.wait_with_output().unwrap()
+}
+
+fn read_to_end_in_background(
+    mut pipe: impl Read + Send + 'static,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).expect("the pipe reads");
+        bytes
+    })
 }
 
 fn json_line(output: &Output) -> Value {
