@@ -101,8 +101,8 @@ impl Drop for LocalRegistry {
 }
 
 /// Runs host-test, killing it if it outlives [`COMMAND_DEADLINE`]. Its output is read while it runs:
-/// a child blocked on a full pipe (`--show-metadata` writes the README, embedded in the module, as
-/// one line of more than 64 KiB) would otherwise never exit.
+/// a child blocked on a full pipe would otherwise never exit, and `--show-metadata` writes the
+/// README, embedded in the module, as one line of some 60 KB, near the 64 KiB a pipe holds.
 fn host_test(args: &[&str]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_host-test"))
         .args(args)
