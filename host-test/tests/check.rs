@@ -28,11 +28,12 @@ fn check_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
     // Written beside the reading: check answers document by document, so a large input with a large
     // report would fill both pipes if the input were written first.
     let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let writer = std::thread::spawn(move || input.write_all(&stdin));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    output
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || input.write_all(stdin));
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        output
+    })
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
